@@ -1,0 +1,147 @@
+// One period, start to finish: take a job slot, create the job (once), poll it to a
+// terminal status, free the slot, then download the result whole into the output folder.
+import * as path from 'node:path'
+import { TERMINAL_STATUSES, type ExportJob } from './clari-client.ts'
+import { createJob } from './create-job.ts'
+import { saveResults } from './download.ts'
+import { Aborted, ClariError, messageOf } from './errors.ts'
+import type { PeriodContext } from './period-context.ts'
+import { emptyResult, type FinalStatus, type PeriodResult } from './period-result.ts'
+
+/** Downloads tried from scratch before a period gives up on a finished job. */
+export const MAX_DOWNLOAD_ATTEMPTS = 3
+
+export function exportFileName(forecastId: string, period: string, format: 'JSON' | 'CSV'): string {
+  return `${forecastId}_${period}.${format.toLowerCase()}`
+}
+
+export async function exportPeriod(ctx: PeriodContext, period: string): Promise<PeriodResult> {
+  const { clock, signal, run, config } = ctx
+  const result = emptyResult(period)
+  let slotHeld = await ctx.slots.acquire(signal)
+  const releaseSlot = (): void => {
+    if (!slotHeld) return
+    slotHeld = false
+    // `delay` holds the slot a little longer, so the next job starts that much later.
+    if (config.delayMs > 0) void clock.sleep(config.delayMs, signal).then(() => ctx.slots.release())
+    else ctx.slots.release()
+  }
+  try {
+    if (!slotHeld) throw new Aborted()
+    if (run.stopReason) {
+      result.error = `not started: ${run.stopReason.message}`
+      return result
+    }
+    result.startedAt = new Date(clock.now()).toISOString()
+    ctx.event(period, 'creating the export job')
+    const createdAt = clock.now()
+    const jobId = await createJob(ctx, period)
+    result.jobId = jobId
+    run.inFlight.set(jobId, period)
+    ctx.event(period, `job ${jobId} created`)
+    const job = await pollUntilTerminal(ctx, period, jobId, createdAt, result)
+    run.inFlight.delete(jobId)
+    releaseSlot()
+    if (job.status !== 'DONE') {
+      result.status = job.status as FinalStatus
+      throw new ClariError('export', `Clari reported the job ${job.status}${job.status === 'FAILED' ? ' (Clari could not build the export; with schedule ONCE or MAX Clari retries it itself 30 minutes later)' : ''}`)
+    }
+    await download(ctx, period, jobId, result)
+    result.status = 'DONE'
+  } catch (e) {
+    if (e instanceof Aborted || signal.aborted) {
+      result.error = 'the run was cancelled before this export finished'
+    } else {
+      result.error = messageOf(e)
+      if (e instanceof ClariError && e.kind === 'auth') run.stopReason = e
+    }
+    ctx.event(period, `failed: ${result.error}`)
+  } finally {
+    releaseSlot()
+    result.finishedAt = new Date(clock.now()).toISOString()
+  }
+  return result
+}
+
+async function pollUntilTerminal(ctx: PeriodContext, period: string, jobId: string, createdAt: number, result: PeriodResult): Promise<ExportJob> {
+  const { clock, signal, config, planner } = ctx
+  let lastStatus = ''
+  let startedSeenAt: number | undefined
+  while (result.polls < config.maxAttempts) {
+    const delay = planner.nextDelayMs(clock.now() - createdAt, result.polls)
+    ctx.log(period, `next poll in ${(delay / 1000).toFixed(2)} s`)
+    await clock.sleep(delay, signal)
+    if (signal.aborted) throw new Aborted()
+    result.polls++
+    let job: ExportJob
+    try {
+      job = await ctx.client.getJob(jobId)
+    } catch (e) {
+      // A status call that failed through all its retries costs one attempt, not the export.
+      if (e instanceof ClariError && (e.kind === 'transient' || e.kind === 'rate-limited')) {
+        ctx.log(period, `poll ${result.polls} failed: ${e.message}`)
+        continue
+      }
+      throw e
+    }
+    const age = ((clock.now() - createdAt) / 1000).toFixed(1)
+    if (job.status !== lastStatus) {
+      ctx.event(period, `${job.status} after ${age} s (poll ${result.polls})`)
+      lastStatus = job.status
+    } else {
+      ctx.log(period, `poll ${result.polls}: ${job.status} after ${age} s`)
+    }
+    if (job.status !== 'SCHEDULED' && startedSeenAt === undefined) startedSeenAt = clock.now()
+    if (TERMINAL_STATUSES.includes(job.status)) {
+      const total = job.endTime && job.startTime ? job.endTime - job.startTime : clock.now() - createdAt
+      if (job.status === 'DONE') planner.recordDuration(total)
+      const queued = Math.min(total, (startedSeenAt ?? createdAt) - createdAt)
+      result.queuedSeconds = round(queued / 1000)
+      result.runSeconds = round((total - queued) / 1000)
+      return job
+    }
+  }
+  // Out of attempts: cancel, so an abandoned job does not hold a slot and quota.
+  const status = await cancelJob(ctx, period, jobId)
+  ctx.run.inFlight.delete(jobId)
+  if (status) result.status = status
+  throw new ClariError('export', `the job did not finish within ${config.maxAttempts} status checks (max-attempts), so it was cancelled to give its quota back. For longer jobs raise max-attempts or max-poll-interval.`)
+}
+
+/** Cancels a job; returns Clari's new status, or undefined if the cancel failed. */
+export async function cancelJob(ctx: Pick<PeriodContext, 'client' | 'log'>, period: string, jobId: string): Promise<FinalStatus | undefined> {
+  try {
+    const status = await ctx.client.cancelJob(jobId)
+    ctx.log(period, `cancelled job ${jobId}: ${status}`)
+    return status === 'CANCELLED' || status === 'ABORTED' ? status : undefined
+  } catch (e) {
+    ctx.log(period, `could not cancel job ${jobId}: ${messageOf(e)}`)
+    return undefined
+  }
+}
+
+async function download(ctx: PeriodContext, period: string, jobId: string, result: PeriodResult): Promise<void> {
+  const { config } = ctx
+  const file = exportFileName(config.forecastId, period, config.exportFormat)
+  const dest = path.join(config.outputDir, file)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      ctx.event(period, `downloading the results${attempt > 1 ? ` (attempt ${attempt} of ${MAX_DOWNLOAD_ATTEMPTS})` : ''}`)
+      const body = await ctx.client.openResults(jobId)
+      const saved = await saveResults(body, dest, config.exportFormat === 'JSON')
+      result.file = file
+      result.bytes = saved.bytes
+      result.sha256 = saved.sha256
+      ctx.event(period, `saved ${file} (${saved.bytes} bytes)`)
+      return
+    } catch (e) {
+      const retryable = e instanceof ClariError && (e.kind === 'download' || e.kind === 'transient')
+      if (!retryable || attempt >= MAX_DOWNLOAD_ATTEMPTS) throw e
+      ctx.log(period, `download attempt ${attempt} failed: ${messageOf(e)}; starting again from scratch`)
+    }
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100
+}

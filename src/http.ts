@@ -1,0 +1,156 @@
+// Every request to Clari goes through here: one place for the rate gate, retries of 429,
+// 5xx and dropped connections, and stats. @actions/http-client's own retries and
+// redirects are off: it ignores 429 and Retry-After, and on a cross-host redirect it
+// strips only Authorization, which would send our `apikey` header to another host.
+import { HttpClient, type HttpClientResponse } from '@actions/http-client'
+import type { OutgoingHttpHeaders } from 'node:http'
+import { fullJitterBackoffMs } from './backoff.ts'
+import type { Clock } from './clock.ts'
+import { Aborted, ClariError } from './errors.ts'
+import type { RateGate } from './rate-gate.ts'
+import { rateBudget, requestedWaitMs } from './rate-limit-headers.ts'
+import type { Redactor } from './redact.ts'
+
+export interface HttpStats {
+  requests: number
+  rateLimited: number
+  retries: number
+}
+
+export interface RetryPolicy {
+  /** Retry 5xx and dropped connections (safe only for calls that can be repeated). */
+  retryTransient: boolean
+}
+
+export interface TransportOptions {
+  clock: Clock
+  gate: RateGate
+  redactor: Redactor
+  signal: AbortSignal
+  requestTimeoutMs: number
+  backoffBaseMs: number
+  backoffCapMs: number
+  random?: () => number
+  log?: (message: string) => void
+}
+
+// Bounds so that nothing loops forever, whatever the server does.
+export const MAX_TRANSIENT_RETRIES = 5
+export const MAX_RATE_LIMIT_RETRIES = 20
+
+/** A response whose body has not been read yet. */
+export interface RawResponse {
+  status: number
+  headers: HttpClientResponse['message']['headers']
+  response: HttpClientResponse
+}
+
+export class Transport {
+  readonly stats: HttpStats = { requests: 0, rateLimited: 0, retries: 0 }
+  private readonly client: HttpClient
+  private readonly o: TransportOptions
+
+  constructor(options: TransportOptions) {
+    this.o = options
+    this.client = new HttpClient('clari-export-action', [], {
+      allowRetries: false,
+      maxRetries: 0,
+      allowRedirects: false,
+      socketTimeout: options.requestTimeoutMs
+    })
+  }
+
+  /**
+   * Sends one logical request, retrying 429s (always: a 429 means it was not processed)
+   * and, when the policy allows, 5xx and dropped connections. Other statuses are returned.
+   * Throws ClariError('transient') for a 5xx or connection failure it will not retry.
+   */
+  async send(method: string, url: URL, headers: OutgoingHttpHeaders, body: string | null, policy: RetryPolicy): Promise<RawResponse> {
+    let transientFailures = 0
+    let rateLimits = 0
+    for (;;) {
+      await this.o.gate.pass(this.o.signal)
+      if (this.o.signal.aborted) throw new Aborted()
+      this.stats.requests++
+      let res: HttpClientResponse
+      try {
+        res = await this.raceAbort(this.client.request(method, url.href, body, headers))
+      } catch (e) {
+        if (e instanceof Aborted) throw e
+        const reason = this.o.redactor.redact(e instanceof Error ? e.message : String(e))
+        if (!policy.retryTransient || transientFailures >= MAX_TRANSIENT_RETRIES) {
+          throw new ClariError('transient', `${method} ${this.describe(url)} failed: ${reason}`)
+        }
+        transientFailures++
+        await this.backoff(transientFailures, `${method} ${this.describe(url)}: ${reason}`)
+        continue
+      }
+      const status = res.message.statusCode ?? 0
+      const budget = rateBudget(res.message.headers, this.o.clock.now())
+      if (budget) this.o.gate.observe(budget)
+
+      if (status === 429) {
+        this.stats.rateLimited++
+        await drain(res)
+        if (rateLimits >= MAX_RATE_LIMIT_RETRIES) {
+          throw new ClariError('rate-limited', `${method} ${this.describe(url)} was still rate limited (429) after ${rateLimits} retries`, 429)
+        }
+        rateLimits++
+        const asked = requestedWaitMs(res.message.headers, this.o.clock.now())
+        const wait = asked ?? fullJitterBackoffMs(rateLimits, this.o.backoffBaseMs, this.o.backoffCapMs, this.o.random)
+        this.stats.retries++
+        this.o.log?.(`429 rate limited on ${method} ${this.describe(url)}; waiting ${(wait / 1000).toFixed(2)} s (${asked === undefined ? 'backoff' : 'as the response asked'})`)
+        this.o.gate.pause(wait)
+        continue
+      }
+      if (status >= 500 && policy.retryTransient && transientFailures < MAX_TRANSIENT_RETRIES) {
+        await drain(res)
+        transientFailures++
+        await this.backoff(transientFailures, `${method} ${this.describe(url)}: HTTP ${status}`)
+        continue
+      }
+      return { status, headers: res.message.headers, response: res }
+    }
+  }
+
+  /** The path below the host, for messages (never the query, never a key). */
+  describe(url: URL): string {
+    return this.o.redactor.redact(url.pathname)
+  }
+
+  private async backoff(attempt: number, what: string): Promise<void> {
+    const wait = fullJitterBackoffMs(attempt, this.o.backoffBaseMs, this.o.backoffCapMs, this.o.random)
+    this.stats.retries++
+    this.o.log?.(`${what}; retry ${attempt}/${MAX_TRANSIENT_RETRIES} in ${(wait / 1000).toFixed(2)} s`)
+    await this.o.clock.sleep(wait, this.o.signal)
+    if (this.o.signal.aborted) throw new Aborted()
+  }
+
+  /** http-client has no abort; stop waiting for it when the run is cancelled. */
+  raceAbort<T>(p: Promise<T>): Promise<T> {
+    const signal = this.o.signal
+    if (signal.aborted) return Promise.reject(new Aborted())
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => reject(new Aborted())
+      signal.addEventListener('abort', onAbort, { once: true })
+      p.then(
+        v => {
+          signal.removeEventListener('abort', onAbort)
+          resolve(v)
+        },
+        e => {
+          signal.removeEventListener('abort', onAbort)
+          reject(e)
+        }
+      )
+    })
+  }
+}
+
+export async function drain(res: HttpClientResponse): Promise<string> {
+  try {
+    return await res.readBody()
+  } catch {
+    return ''
+  }
+}

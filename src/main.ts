@@ -1,0 +1,215 @@
+// The action's main job: inputs → Clari export jobs → files + manifest → artifact →
+// outputs, summary and exit status. Whatever finished is kept, whatever else happens.
+import * as core from '@actions/core'
+import * as path from 'node:path'
+import { ArtifactStore, canUpload, type UploadedArtifact } from './artifact.ts'
+import { ClariClient } from './clari-client.ts'
+import { systemClock, type Clock } from './clock.ts'
+import { Aborted, ClariError, messageOf } from './errors.ts'
+import { Transport } from './http.ts'
+import { InputError, readConfig, type Config } from './inputs.ts'
+import { writeManifest, type Manifest } from './manifest.ts'
+import { PeriodLog } from './period-log.ts'
+import { emptyResult, type PeriodResult } from './period-result.ts'
+import { RateGate } from './rate-gate.ts'
+import { Redactor } from './redact.ts'
+import { runExports, type RunOutcome } from './run-exports.ts'
+import { renderSummary, size } from './summary.ts'
+
+/** Time the cleanup (cancels) gets after a cancel signal: the runner kills soon after. */
+const CLEANUP_BUDGET_MS = 5_000
+
+export interface MainDeps {
+  env: NodeJS.ProcessEnv
+  clock: Clock
+  random: () => number
+  /** Fires when the run must stop early (SIGINT/SIGTERM); index.ts wires the signals. */
+  cancelSignal?: AbortSignal
+}
+
+/** Runs the action; returns the process exit code. */
+export async function run(deps: MainDeps = { env: process.env, clock: systemClock, random: Math.random }): Promise<number> {
+  const redactor = new Redactor()
+  const apiKey = core.getInput('api-key')
+  if (apiKey.trim()) {
+    core.setSecret(apiKey.trim())
+    redactor.add(apiKey.trim())
+  }
+  const redact = (s: string): string => redactor.redact(s)
+  let config: Config
+  try {
+    config = readConfig(name => core.getInput(name), deps.env.GITHUB_WORKSPACE || process.cwd())
+  } catch (e) {
+    core.setFailed(redact(e instanceof InputError ? e.message : `Could not read the inputs: ${messageOf(e)}`))
+    return 1
+  }
+  if (config.duplicatePeriods.length > 0) {
+    core.notice(`periods: dropped duplicate period(s) ${[...new Set(config.duplicatePeriods)].join(', ')}; each period is exported once`)
+  }
+
+  const store = config.uploadArtifact && canUpload(deps.env) ? new ArtifactStore(deps.env) : undefined
+  // A re-run must not burn quota only to fail at upload time: check the name first.
+  if (store && !config.overwrite) {
+    try {
+      if (await store.exists(config.artifactName)) {
+        core.setFailed(`An artifact named "${config.artifactName}" already exists on this workflow run (a re-run?). Set 'overwrite: true' to replace it, or choose another 'artifact-name'. No Clari export was started.`)
+        return 1
+      }
+    } catch (e) {
+      core.warning(redact(`Could not check for an existing artifact named "${config.artifactName}": ${messageOf(e)}`))
+    }
+  }
+
+  const { signal, cleanupSignal, reason, dispose } = cancellation(config, deps)
+  const gate = new RateGate(deps.clock)
+  const log = new PeriodLog(deps.clock, { info: core.info, debug: core.debug, group: printGroup }, redact)
+  const transportFor = (s: AbortSignal): Transport =>
+    new Transport({
+      clock: deps.clock,
+      gate,
+      redactor,
+      signal: s,
+      requestTimeoutMs: config.requestTimeoutMs,
+      backoffBaseMs: config.pollIntervalMs,
+      backoffCapMs: config.maxPollIntervalMs,
+      random: deps.random,
+      log: m => core.info(redact(m))
+    })
+  const transport = transportFor(signal)
+  const cleanupTransport = transportFor(cleanupSignal)
+  const client = new ClariClient(transport, config.baseUrl, config.apiKey, redactor)
+  const cleanupClient = new ClariClient(cleanupTransport, config.baseUrl, config.apiKey, redactor)
+
+  let outcome: RunOutcome
+  try {
+    outcome = await runExports({ config, client, cleanupClient, clock: deps.clock, signal, random: deps.random, log: log.log, event: log.event, info: m => core.info(redact(m)), warn: m => core.warning(redact(m)) })
+  } catch (e) {
+    if (!(e instanceof ClariError || e instanceof Aborted)) throw e
+    outcome = { results: [], concurrency: 0, fatal: e instanceof ClariError ? e : new ClariError('cancelled', `the run was cancelled (${reason()})`) }
+  }
+  dispose()
+  const results = completeResults(config, outcome)
+  for (const r of results) log.flush(r.period, oneLine(r))
+
+  const stats = {
+    requests: transport.stats.requests + cleanupTransport.stats.requests,
+    rateLimited: transport.stats.rateLimited + cleanupTransport.stats.rateLimited,
+    retries: transport.stats.retries + cleanupTransport.stats.retries,
+    waitedSeconds: Math.round(gate.waitedMs) / 1000
+  }
+  const manifest: Manifest = { forecastId: config.forecastId, generatedAt: new Date(deps.clock.now()).toISOString(), periods: results, stats }
+  const manifestPath = await writeManifest(config.outputDir, manifest, redact)
+
+  const done = results.filter(r => r.status === 'DONE')
+  let artifact: UploadedArtifact | undefined
+  let artifactNote = 'not uploaded (upload-artifact: false)'
+  let uploadError: string | undefined
+  if (config.uploadArtifact && !store) {
+    artifactNote = `not uploaded: not running on GitHub Actions (no ACTIONS_RUNTIME_TOKEN); the files are in ${config.outputDir}`
+    core.notice(artifactNote)
+  } else if (store) {
+    const files = [...done.map(r => path.join(config.outputDir, r.file as string)), manifestPath]
+    try {
+      artifact = await store.upload(files, config.outputDir, { name: config.artifactName, retentionDays: config.retentionDays, compressionLevel: config.compressionLevel, overwrite: config.overwrite })
+      artifactNote = `${config.artifactName} (${done.length} export(s) + manifest.json, ${size(artifact.size)} zipped)`
+      core.info(`Uploaded artifact ${config.artifactName} (id ${artifact.id})`)
+    } catch (e) {
+      uploadError = redact(`Uploading the artifact "${config.artifactName}" failed: ${messageOf(e)}. The files are still in ${config.outputDir}.`)
+      artifactNote = uploadError
+    }
+  }
+
+  const succeeded = done.map(r => r.period)
+  const failed = results.filter(r => r.status !== 'DONE').map(r => r.period)
+  core.setOutput('succeeded', JSON.stringify(succeeded))
+  core.setOutput('failed', JSON.stringify(failed))
+  core.setOutput('job-ids', JSON.stringify(Object.fromEntries(results.filter(r => r.jobId).map(r => [r.period, r.jobId]))))
+  core.setOutput('manifest', manifestPath)
+  core.setOutput('output-dir', config.outputDir)
+  core.setOutput('artifact-id', artifact ? String(artifact.id) : '')
+  core.setOutput('artifact-url', artifact?.url ?? '')
+
+  const fatal = outcome.fatal ? redact(outcome.fatal.message) : undefined
+  await writeSummary(redact(renderSummary(manifest, { concurrency: outcome.concurrency, artifactUrl: artifact?.url ?? '', artifactNote, fatal })))
+  for (const r of results.filter(r => r.status !== 'DONE')) core.error(redact(`${r.period}: ${r.error ?? r.status}`), { title: `Clari export of ${r.period} failed` })
+
+  if (signal.aborted) {
+    const left = failed.length ? failed.join(', ') : 'none'
+    core.setFailed(redact(`The run was ${reason()}. Periods not exported: ${left}. Jobs still running in Clari were cancelled; what finished is in ${config.outputDir} and the manifest.`))
+    return 1
+  }
+  if (uploadError) {
+    core.setFailed(uploadError)
+    return 1
+  }
+  const failNow = config.failOn === 'any' ? failed.length > 0 : config.failOn === 'all' ? succeeded.length === 0 : false
+  if (failNow) {
+    core.setFailed(redact(fatal ?? `${failed.length} of ${results.length} period(s) failed: ${failed.join(', ')} (fail-on: ${config.failOn}); see the manifest and the job summary`))
+    return 1
+  }
+  if (failed.length > 0) core.warning(`${failed.length} period(s) failed (${failed.join(', ')}), but fail-on is ${config.failOn}`)
+  return 0
+}
+
+/** One AbortSignal for the run (cancel signal or timeout), and one for the cleanup after it. */
+function cancellation(config: Config, deps: MainDeps): { signal: AbortSignal; cleanupSignal: AbortSignal; reason: () => string; dispose: () => void } {
+  const run = new AbortController()
+  const cleanup = new AbortController()
+  let why = ''
+  const stop = (r: string): void => {
+    if (run.signal.aborted) return
+    why = r
+    core.warning(`Stopping: ${r}; cancelling the jobs still running in Clari`)
+    run.abort()
+    void deps.clock.sleep(CLEANUP_BUDGET_MS, cleanup.signal).then(() => cleanup.abort())
+  }
+  const onCancel = (): void => stop('cancelled (the workflow run was cancelled)')
+  deps.cancelSignal?.addEventListener('abort', onCancel, { once: true })
+  const deadline = new AbortController()
+  if (config.timeoutMs > 0) {
+    void deps.clock.sleep(config.timeoutMs, deadline.signal).then(() => {
+      if (!deadline.signal.aborted) stop(`out of time (timeout: ${config.timeoutMs / 1000} s)`)
+    })
+  }
+  return {
+    signal: run.signal,
+    cleanupSignal: cleanup.signal,
+    reason: () => why,
+    dispose: () => {
+      deadline.abort()
+      deps.cancelSignal?.removeEventListener('abort', onCancel)
+    }
+  }
+}
+
+/** Every period asked for appears in the manifest, even when the run stopped before it. */
+function completeResults(config: Config, outcome: RunOutcome): PeriodResult[] {
+  return config.periods.map(p => {
+    const found = outcome.results.find(r => r.period === p)
+    if (found) return found
+    const r = emptyResult(p)
+    r.error = `not started: ${outcome.fatal?.message ?? 'the run stopped'}`
+    return r
+  })
+}
+
+function oneLine(r: PeriodResult): string {
+  const took = r.startedAt && r.finishedAt ? ` in ${((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)} s` : ''
+  const detail = r.status === 'DONE' ? `${r.file}, ${size(r.bytes)}` : (r.error ?? '')
+  return `${r.period}: ${r.status}${took}, ${r.polls} poll(s)${r.jobId ? `, job ${r.jobId}` : ''}: ${detail}`
+}
+
+function printGroup(title: string, lines: string[]): void {
+  core.startGroup(title)
+  for (const l of lines) core.info(l)
+  core.endGroup()
+}
+
+async function writeSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  try {
+    await core.summary.addRaw(markdown).write()
+  } catch (e) {
+    core.warning(`Could not write the job summary: ${messageOf(e)}`)
+  }
+}

@@ -1,0 +1,36 @@
+// What the run records about one period: the manifest entry, plus timings for the summary.
+export type FinalStatus = 'DONE' | 'FAILED' | 'CANCELLED' | 'ABORTED' | 'ERROR'
+
+export interface PeriodResult {
+  period: string
+  status: FinalStatus
+  jobId: string | null
+  /** Relative to the manifest; null when no file was written. */
+  file: string | null
+  bytes: number | null
+  sha256: string | null
+  startedAt: string | null
+  finishedAt: string | null
+  polls: number
+  error: string | null
+  /** Seconds the job sat queued (SCHEDULED) and ran, as far as polling could tell. */
+  queuedSeconds: number | null
+  runSeconds: number | null
+}
+
+export function emptyResult(period: string): PeriodResult {
+  return {
+    period,
+    status: 'ERROR',
+    jobId: null,
+    file: null,
+    bytes: null,
+    sha256: null,
+    startedAt: null,
+    finishedAt: null,
+    polls: 0,
+    error: null,
+    queuedSeconds: null,
+    runSeconds: null
+  }
+}
