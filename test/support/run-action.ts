@@ -38,17 +38,7 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   const summaryFile = path.join(workspace, '..', `${path.basename(workspace)}.summary.md`)
   await writeFile(outputFile, '')
   await writeFile(summaryFile, '')
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    RUNNER_TEMP: tmpdir(),
-    ...options.env
-  }
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  const env = actionEnv(inputs, { workspace, outputFile, summaryFile }, options.env)
   const child = spawn(NODE24, [ACTION], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
@@ -78,6 +68,23 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
       return all
     }
   }
+}
+
+/** The environment the runner gives an action: inputs, workspace, output and summary files. */
+export function actionEnv(inputs: Record<string, string>, files: { workspace: string; outputFile: string; summaryFile: string }, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: files.workspace,
+    GITHUB_OUTPUT: files.outputFile,
+    GITHUB_STEP_SUMMARY: files.summaryFile,
+    RUNNER_TEMP: tmpdir(),
+    ...extra
+  }
+  // @actions/core reads input "api-key" from INPUT_API-KEY.
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  return env
 }
 
 /** Parses the `name<<delimiter … delimiter` blocks @actions/core writes to GITHUB_OUTPUT. */
