@@ -156,7 +156,7 @@ export class ClariClient {
     const what = `${res.status} on ${url.origin === this.baseUrl.origin ? this.transport.describe(url) : url.host}`
     const detail = this.redactor.redact(`${message}${code ? ` (code ${code})` : ''}`)
     if (res.status === 401) {
-      throw new ClariError('auth', `Clari refused the API key (${what}): ${detail}. Check that the api-key secret holds a current token: tokens are revoked when revoked in Clari's Settings or when their user is deactivated, and the token's user needs rights on the forecast.`, 401, code)
+      throw new ClariError('auth', `Clari refused the API key (${what}): ${detail}. Check that the api-key secret holds a current token: a token stops working when it is revoked in Clari's Settings or when the user who made it is deactivated; the token's user also needs rights on the forecast.`, 401, code)
     }
     if (res.status === 403) {
       throw new ClariError('auth', `Clari denied access (${what}): ${detail}. The token's user has no rights on this export job or forecast; ask a Clari admin to grant access.`, 403, code)

@@ -6,12 +6,15 @@ import { rename, rm } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { CsvRowCounter } from './csv-rows.ts'
 import { ClariError, messageOf } from './errors.ts'
 import { JsonChecker } from './json-check.ts'
 
 export interface SavedFile {
   bytes: number
   sha256: string
+  /** Data rows (header excluded) when the format tells them, else null. */
+  rows: number | null
 }
 
 /**
@@ -24,6 +27,7 @@ export async function saveResults(body: IncomingMessage, dest: string, checkJson
   const expected = body.headers['content-length'] === undefined ? undefined : Number(body.headers['content-length'])
   const hash = createHash('sha256')
   const json = checkJson ? new JsonChecker() : undefined
+  const csv = checkJson ? undefined : new CsvRowCounter()
   let bytes = 0
   let badJson: string | undefined
   const inspect = new Transform({
@@ -31,6 +35,7 @@ export async function saveResults(body: IncomingMessage, dest: string, checkJson
       bytes += chunk.length
       hash.update(chunk)
       if (json && !badJson && !json.write(chunk)) badJson = json.end()
+      csv?.write(chunk)
       done(null, chunk)
     }
   })
@@ -52,5 +57,5 @@ export async function saveResults(body: IncomingMessage, dest: string, checkJson
     await rm(partial, { force: true })
     throw e
   }
-  return { bytes, sha256: hash.digest('hex') }
+  return { bytes, sha256: hash.digest('hex'), rows: (json ? json.rows() : csv?.rows()) ?? null }
 }

@@ -65,41 +65,40 @@ export async function exportPeriod(ctx: PeriodContext, period: string): Promise<
 
 async function pollUntilTerminal(ctx: PeriodContext, period: string, jobId: string, createdAt: number, result: PeriodResult): Promise<ExportJob> {
   const { clock, signal, config, planner } = ctx
+  const seconds = (ms: number): string => (ms / 1000).toFixed(1)
   let lastStatus = ''
   let startedSeenAt: number | undefined
+  let delay = planner.nextDelayMs(0, 0)
+  ctx.log(period, `first status check in ${seconds(delay)} s`)
   while (result.polls < config.maxAttempts) {
-    const delay = planner.nextDelayMs(clock.now() - createdAt, result.polls)
-    ctx.log(period, `next poll in ${(delay / 1000).toFixed(2)} s`)
     await clock.sleep(delay, signal)
     if (signal.aborted) throw new Aborted()
     result.polls++
-    let job: ExportJob
+    let job: ExportJob | undefined
     try {
       job = await ctx.client.getJob(jobId)
     } catch (e) {
       // A status call that failed through all its retries costs one attempt, not the export.
-      if (e instanceof ClariError && (e.kind === 'transient' || e.kind === 'rate-limited')) {
-        ctx.log(period, `poll ${result.polls} failed: ${e.message}`)
-        continue
-      }
-      throw e
+      if (!(e instanceof ClariError && (e.kind === 'transient' || e.kind === 'rate-limited'))) throw e
+      ctx.log(period, `status check ${result.polls} failed: ${e.message}`)
     }
-    const age = ((clock.now() - createdAt) / 1000).toFixed(1)
-    if (job.status !== lastStatus) {
-      ctx.event(period, `${job.status} after ${age} s (poll ${result.polls})`)
-      lastStatus = job.status
-    } else {
-      ctx.log(period, `poll ${result.polls}: ${job.status} after ${age} s`)
-    }
-    if (job.status !== 'SCHEDULED' && startedSeenAt === undefined) startedSeenAt = clock.now()
-    if (TERMINAL_STATUSES.includes(job.status)) {
-      const total = job.endTime && job.startTime ? job.endTime - job.startTime : clock.now() - createdAt
+    const age = clock.now() - createdAt
+    if (job && TERMINAL_STATUSES.includes(job.status)) {
+      ctx.event(period, `${job.status} after ${seconds(age)} s (status check ${result.polls})`)
+      if (job.status !== 'SCHEDULED' && startedSeenAt === undefined) startedSeenAt = clock.now()
+      const total = job.endTime && job.startTime ? job.endTime - job.startTime : age
       if (job.status === 'DONE') planner.recordDuration(total)
       const queued = Math.min(total, (startedSeenAt ?? createdAt) - createdAt)
       result.queuedSeconds = round(queued / 1000)
       result.runSeconds = round((total - queued) / 1000)
       return job
     }
+    delay = planner.nextDelayMs(age, result.polls)
+    if (job && job.status !== 'SCHEDULED' && startedSeenAt === undefined) startedSeenAt = clock.now()
+    const line = `${job?.status ?? 'unknown'} after ${seconds(age)} s (status check ${result.polls}); next check in ${seconds(delay)} s`
+    if (job && job.status !== lastStatus) ctx.event(period, line)
+    else ctx.log(period, line)
+    if (job) lastStatus = job.status
   }
   // Out of attempts: cancel, so an abandoned job does not hold a slot and quota.
   const status = await cancelJob(ctx, period, jobId)
@@ -131,8 +130,9 @@ async function download(ctx: PeriodContext, period: string, jobId: string, resul
       const saved = await saveResults(body, dest, config.exportFormat === 'JSON')
       result.file = file
       result.bytes = saved.bytes
+      result.rows = saved.rows
       result.sha256 = saved.sha256
-      ctx.event(period, `saved ${file} (${saved.bytes} bytes)`)
+      ctx.event(period, `saved ${file} (${saved.bytes} bytes${saved.rows === null ? '' : `, ${saved.rows} rows`})`)
       return
     } catch (e) {
       const retryable = e instanceof ClariError && (e.kind === 'download' || e.kind === 'transient')

@@ -38,6 +38,8 @@ export class JsonChecker {
   private literal = ''
   private literalPos = 0
   private offset = 0
+  private topItems = 0
+  private topItemsAllArrays = true
   private error: string | undefined
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -71,6 +73,11 @@ export class JsonChecker {
     return undefined
   }
 
+  /** Data rows of Clari's table shape (an array of row arrays, the first the header), else undefined. */
+  rows(): number | undefined {
+    return this.topItems > 0 && this.topItemsAllArrays ? this.topItems - 1 : undefined
+  }
+
   private fail(why: string): false {
     this.error = `invalid JSON at byte ${this.offset}: ${why}`
     return false
@@ -99,6 +106,10 @@ export class JsonChecker {
   }
 
   private startValue(c: number): boolean {
+    if (this.depth === 1 && this.stack[0] === ARRAY) {
+      this.topItems++
+      if (c !== 0x5b) this.topItemsAllArrays = false
+    }
     switch (c) {
       case 0x7b: // {
         this.state = S.KEY_OR_END

@@ -8,6 +8,8 @@ export interface PeriodResult {
   /** Relative to the manifest; null when no file was written. */
   file: string | null
   bytes: number | null
+  /** Data rows in the export (header excluded), when its format tells. */
+  rows: number | null
   sha256: string | null
   startedAt: string | null
   finishedAt: string | null
@@ -25,6 +27,7 @@ export function emptyResult(period: string): PeriodResult {
     jobId: null,
     file: null,
     bytes: null,
+    rows: null,
     sha256: null,
     startedAt: null,
     finishedAt: null,

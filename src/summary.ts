@@ -18,10 +18,10 @@ export function renderSummary(m: Manifest, x: SummaryExtras): string {
   out.push(`## Clari export: forecast \`${m.forecastId}\`: ${done} of ${m.periods.length} period(s) exported`)
   out.push('')
   if (x.fatal) out.push(`> [!CAUTION]\n> ${x.fatal}\n`)
-  out.push('| | Period | Status | Job id | Queued | Run | Total | Polls | Size |')
-  out.push('|---|---|---|---|--:|--:|--:|--:|--:|')
+  out.push('| | Period | Status | Job id | Queued | Run | Total | Polls | Rows | Size |')
+  out.push('|---|---|---|---|--:|--:|--:|--:|--:|--:|')
   for (const p of m.periods) {
-    out.push(`| ${ICON[p.status] ?? ''} | ${p.period} | ${p.status} | ${p.jobId ? `\`${p.jobId}\`` : '–'} | ${secs(p.queuedSeconds)} | ${secs(p.runSeconds)} | ${secs(totalSeconds(p))} | ${p.polls} | ${size(p.bytes)} |`)
+    out.push(`| ${ICON[p.status] ?? ''} | ${p.period} | ${p.status} | ${p.jobId ? `\`${p.jobId}\`` : '–'} | ${secs(p.queuedSeconds)} | ${secs(p.runSeconds)} | ${secs(totalSeconds(p))} | ${p.polls} | ${p.rows ?? '–'} | ${size(p.bytes)} |`)
   }
   out.push('')
   const s = m.stats

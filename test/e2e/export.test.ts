@@ -36,7 +36,7 @@ describe.each(['JSON', 'CSV'])('a %s export of several periods', format => {
       const served = sim.content(job.jobId)
       expect(await fileOf(run, name)).toEqual(served)
       const entry = manifest.periods.find(p => p.period === job.period)
-      expect(entry).toMatchObject({ status: 'DONE', jobId: job.jobId, file: name, bytes: served.length, sha256: job.served[0].sha256, error: null })
+      expect(entry).toMatchObject({ status: 'DONE', jobId: job.jobId, file: name, bytes: served.length, rows: 30, sha256: job.served[0].sha256, error: null })
       expect(entry?.polls).toBeGreaterThan(0)
     }
     expect(manifest.stats.requests).toBe(sim.requests.length)

@@ -43,6 +43,19 @@ describe('JsonChecker', () => {
   ])('refuses %j', (text, message) => {
     expect(check(text)).toMatch(message)
   })
+  it("counts the data rows of Clari's table shape", () => {
+    const rows = (text: string): number | undefined => {
+      const c = new JsonChecker()
+      c.write(Buffer.from(text))
+      c.end()
+      return c.rows()
+    }
+    expect(rows('[["User","Email"],["a","b"],["c,\\"d","e"]]')).toBe(2)
+    expect(rows('[["User"]]')).toBe(0)
+    expect(rows('["User","Email"]')).toBeUndefined()
+    expect(rows('{"rows":[]}')).toBeUndefined()
+  })
+
   it('refuses invalid UTF-8', () => {
     const c = new JsonChecker()
     c.write(Buffer.from([0x5b, 0x22, 0xff, 0x22, 0x5d]))
