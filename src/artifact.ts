@@ -1,6 +1,7 @@
 // The finished exports as one workflow artifact. A re-run of the job finds the artifact
 // of its first attempt on the same run: it is replaced only when `overwrite` says so.
-import { ArtifactNotFoundError, DefaultArtifactClient } from '@actions/artifact'
+// A namespace import: @github/local-action swaps in a stand-in module that has only the client.
+import * as artifact from '@actions/artifact'
 
 export interface ArtifactOptions {
   name: string
@@ -21,7 +22,7 @@ export function canUpload(env: NodeJS.ProcessEnv): boolean {
 }
 
 export class ArtifactStore {
-  private readonly client = new DefaultArtifactClient()
+  private readonly client = new artifact.DefaultArtifactClient()
   private readonly env: NodeJS.ProcessEnv
 
   constructor(env: NodeJS.ProcessEnv) {
@@ -34,7 +35,7 @@ export class ArtifactStore {
       await this.client.getArtifact(name)
       return true
     } catch (e) {
-      if (e instanceof ArtifactNotFoundError) return false
+      if (e instanceof Error && e.name === 'ArtifactNotFoundError') return false
       throw e
     }
   }
