@@ -4,8 +4,8 @@
 // completion is noticed within a small fraction of the job's own run time. The user's
 // poll-interval and max-poll-interval bound every gap.
 
-/** Each gap is at most this fraction of the job's age: detection lag ≤ ~20 % of run time. */
-export const LAG_RATIO = 0.2
+/** Each gap is at most this fraction of the job's age: detection lag ≤ ~10 % of run time. */
+export const LAG_RATIO = 0.1
 /** Gaps are shortened by up to this fraction at random so parallel pollers do not align. */
 export const JITTER = 0.1
 
@@ -28,12 +28,13 @@ export class PollPlanner {
     if (Number.isFinite(ms) && ms > 0) this.durations.push(ms)
   }
 
-  /** Expected run time from what this run has seen, or undefined before any job finished. */
+  /**
+   * Expected run time from what this run has seen, or undefined before any job finished:
+   * the latest finish, since job times drift over a run (queue load, data per quarter) and
+   * the latest follows a drift where an average lags behind it.
+   */
   expectedMs(): number | undefined {
-    if (this.durations.length === 0) return undefined
-    const sorted = [...this.durations].sort((a, b) => a - b)
-    const mid = Math.floor(sorted.length / 2)
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    return this.durations.at(-1)
   }
 
   /** How long to wait before polling a job that is `ageMs` old and has been polled `polls` times. */
