@@ -109,7 +109,10 @@ export class ClariClient {
         if (hop >= MAX_REDIRECTS) throw new ClariError('download', `the results download redirected more than ${MAX_REDIRECTS} times`)
         const next = new URL(location, url)
         if (url.protocol === 'https:' && next.protocol !== 'https:') {
-          throw new ClariError('download', `the results download redirected from https to ${next.protocol.replace(':', '')} (${next.host}); refused so the data never travels unencrypted`)
+          throw new ClariError(
+            'download',
+            `the results download redirected from https to ${next.protocol.replace(':', '')} (${next.host}); refused so the data never travels unencrypted`
+          )
         }
         url = next
         continue
@@ -156,10 +159,20 @@ export class ClariClient {
     const what = `${res.status} on ${url.origin === this.baseUrl.origin ? this.transport.describe(url) : url.host}`
     const detail = this.redactor.redact(`${message}${code ? ` (code ${code})` : ''}`)
     if (res.status === 401) {
-      throw new ClariError('auth', `Clari refused the API key (${what}): ${detail}. Check that the api-key secret holds a current token: a token stops working when it is revoked in Clari's Settings or when the user who made it is deactivated; the token's user also needs rights on the forecast.`, 401, code)
+      throw new ClariError(
+        'auth',
+        `Clari refused the API key (${what}): ${detail}. Check that the api-key secret holds a current token: a token stops working when it is revoked in Clari's Settings or when the user who made it is deactivated; the token's user also needs rights on the forecast.`,
+        401,
+        code
+      )
     }
     if (res.status === 403) {
-      throw new ClariError('auth', `Clari denied access (${what}): ${detail}. The token's user has no rights on this export job or forecast; ask a Clari admin to grant access.`, 403, code)
+      throw new ClariError(
+        'auth',
+        `Clari denied access (${what}): ${detail}. The token's user has no rights on this export job or forecast; ask a Clari admin to grant access.`,
+        403,
+        code
+      )
     }
     if (res.status >= 500) throw new ClariError('transient', `Clari answered ${what}: ${detail}`, res.status, code)
     throw new ClariError('rejected', `Clari answered ${what}: ${detail}`, res.status, code)

@@ -43,7 +43,11 @@ export async function createJob(ctx: PeriodContext, period: string): Promise<str
       if (e.kind === 'rejected' && e.status === 400) {
         const wait = await limitVerdict(ctx, e)
         if (++limitWaits > config.maxAttempts) {
-          throw new ClariError('rejected', `Clari's concurrent job limit stayed full through ${config.maxAttempts} checks (max-attempts): ${e.message}. Other jobs in your org hold every slot; run this later or raise max-attempts.`, 400)
+          throw new ClariError(
+            'rejected',
+            `Clari's concurrent job limit stayed full through ${config.maxAttempts} checks (max-attempts): ${e.message}. Other jobs in your org hold every slot; run this later or raise max-attempts.`,
+            400
+          )
         }
         ctx.log(period, `Clari's concurrent job limit is full (${wait}); waiting for a slot`)
         await clock.sleep(fullJitterBackoffMs(Math.min(limitWaits, 6), config.pollIntervalMs, config.maxPollIntervalMs, ctx.random), signal)
@@ -80,7 +84,12 @@ async function limitVerdict(ctx: PeriodContext, rejection: ClariError): Promise<
     throw new ClariError('rejected', `${rejection.message} (and /admin/limits could not be read to tell why: ${messageOf(e)})`, 400, rejection.code)
   }
   if (limits.availableMonthlyQuota <= 0) {
-    const quota = new ClariError('quota', `Clari's monthly export quota is used up (${limits.monthlyQuota - limits.availableMonthlyQuota} of ${limits.monthlyQuota} used in the last 30 days, ${limits.availableMonthlyQuota} left), so no more jobs can be created. Exports that finished are kept; ask Clari support to raise the quota or run again when it frees up.`, 400, rejection.code)
+    const quota = new ClariError(
+      'quota',
+      `Clari's monthly export quota is used up (${limits.monthlyQuota - limits.availableMonthlyQuota} of ${limits.monthlyQuota} used in the last 30 days, ${limits.availableMonthlyQuota} left), so no more jobs can be created. Exports that finished are kept; ask Clari support to raise the quota or run again when it frees up.`,
+      400,
+      rejection.code
+    )
     ctx.run.stopReason = quota
     throw quota
   }
@@ -108,7 +117,10 @@ async function findCreatedJob(ctx: PeriodContext, period: string, attemptStart: 
     jobs = await ctx.client.listJobs()
   } catch (e) {
     // Creating blindly could run the export twice and burn quota; better to stop here.
-    throw new ClariError('lost', `the create call's answer was lost and Clari's job list could not be read to check whether the job exists (${messageOf(e)}). Check the export jobs in Clari before running again, so the export does not run twice.`)
+    throw new ClariError(
+      'lost',
+      `the create call's answer was lost and Clari's job list could not be read to check whether the job exists (${messageOf(e)}). Check the export jobs in Clari before running again, so the export does not run twice.`
+    )
   }
   // Clari's file names embed "<forecastId>_<period>", e.g. clari_export_forecast_2021_Q1_20210415_015255.json.
   const periodPattern = period === CURRENT ? '\\d{4}_Q[1-4]' : escapeRegExp(period)

@@ -44,7 +44,10 @@ export async function exportPeriod(ctx: PeriodContext, period: string): Promise<
     releaseSlot()
     if (job.status !== 'DONE') {
       result.status = job.status as FinalStatus
-      throw new ClariError('export', `Clari reported the job ${job.status}${job.status === 'FAILED' ? ' (Clari could not build the export; with schedule ONCE or MAX Clari retries it itself 30 minutes later)' : ''}`)
+      throw new ClariError(
+        'export',
+        `Clari reported the job ${job.status}${job.status === 'FAILED' ? ' (Clari could not build the export; with schedule ONCE or MAX Clari retries it itself 30 minutes later)' : ''}`
+      )
     }
     await download(ctx, period, jobId, result)
     result.status = 'DONE'
@@ -104,7 +107,10 @@ async function pollUntilTerminal(ctx: PeriodContext, period: string, jobId: stri
   const status = await cancelJob(ctx, period, jobId)
   ctx.run.inFlight.delete(jobId)
   if (status) result.status = status
-  throw new ClariError('export', `the job did not finish within ${config.maxAttempts} status checks (max-attempts), so it was cancelled to give its quota back. For longer jobs raise max-attempts or max-poll-interval.`)
+  throw new ClariError(
+    'export',
+    `the job did not finish within ${config.maxAttempts} status checks (max-attempts), so it was cancelled to give its quota back. For longer jobs raise max-attempts or max-poll-interval.`
+  )
 }
 
 /** Cancels a job; returns Clari's new status, or undefined if the cancel failed. */

@@ -195,7 +195,10 @@ function parseBaseUrl(raw: string): URL {
   }
   const loopback = LOOPBACK.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new InputError('base-url', `is "${raw}"; it must use https (plain http is allowed only for a loopback host such as the local simulator), so the API key never crosses the network unencrypted`)
+    throw new InputError(
+      'base-url',
+      `is "${raw}"; it must use https (plain http is allowed only for a loopback host such as the local simulator), so the API key never crosses the network unencrypted`
+    )
   }
   if (!url.pathname.endsWith('/')) url.pathname += '/'
   return url

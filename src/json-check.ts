@@ -18,7 +18,14 @@ const S = {
 } as const
 
 // Number sub-states: which part of -12.5e+3 we are in.
-const N_MINUS = 0, N_ZERO = 1, N_INT = 2, N_DOT = 3, N_FRAC = 4, N_E = 5, N_ESIGN = 6, N_EXP = 7
+const N_MINUS = 0,
+  N_ZERO = 1,
+  N_INT = 2,
+  N_DOT = 3,
+  N_FRAC = 4,
+  N_E = 5,
+  N_ESIGN = 6,
+  N_EXP = 7
 
 const OBJECT = 1
 const ARRAY = 2

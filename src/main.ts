@@ -52,7 +52,9 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
   if (store && !config.overwrite) {
     try {
       if (await store.exists(config.artifactName)) {
-        core.setFailed(`An artifact named "${config.artifactName}" already exists on this workflow run (a re-run?). Set 'overwrite: true' to replace it, or choose another 'artifact-name'. No Clari export was started.`)
+        core.setFailed(
+          `An artifact named "${config.artifactName}" already exists on this workflow run (a re-run?). Set 'overwrite: true' to replace it, or choose another 'artifact-name'. No Clari export was started.`
+        )
         return 1
       }
     } catch (e) {
@@ -82,7 +84,18 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
 
   let outcome: RunOutcome
   try {
-    outcome = await runExports({ config, client, cleanupClient, clock: deps.clock, signal, random: deps.random, log: log.log, event: log.event, info: m => core.info(redact(m)), warn: m => core.warning(redact(m)) })
+    outcome = await runExports({
+      config,
+      client,
+      cleanupClient,
+      clock: deps.clock,
+      signal,
+      random: deps.random,
+      log: log.log,
+      event: log.event,
+      info: m => core.info(redact(m)),
+      warn: m => core.warning(redact(m))
+    })
   } catch (e) {
     if (!(e instanceof ClariError || e instanceof Aborted)) throw e
     outcome = { results: [], concurrency: 0, fatal: e instanceof ClariError ? e : new ClariError('cancelled', `the run was cancelled (${reason()})`) }
@@ -110,7 +123,12 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
   } else if (store) {
     const files = [...done.map(r => path.join(config.outputDir, r.file as string)), manifestPath]
     try {
-      artifact = await store.upload(files, config.outputDir, { name: config.artifactName, retentionDays: config.retentionDays, compressionLevel: config.compressionLevel, overwrite: config.overwrite })
+      artifact = await store.upload(files, config.outputDir, {
+        name: config.artifactName,
+        retentionDays: config.retentionDays,
+        compressionLevel: config.compressionLevel,
+        overwrite: config.overwrite
+      })
       artifactNote = `${config.artifactName} (${done.length} export(s) + manifest.json, ${size(artifact.size)} zipped)`
       core.info(`Uploaded artifact ${config.artifactName} (id ${artifact.id})`)
     } catch (e) {
@@ -135,7 +153,9 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
 
   if (signal.aborted) {
     const left = failed.length ? failed.join(', ') : 'none'
-    core.setFailed(redact(`The run was ${reason()}. Periods not exported: ${left}. Jobs still running in Clari were cancelled; what finished is in ${config.outputDir} and the manifest.`))
+    core.setFailed(
+      redact(`The run was ${reason()}. Periods not exported: ${left}. Jobs still running in Clari were cancelled; what finished is in ${config.outputDir} and the manifest.`)
+    )
     return 1
   }
   if (uploadError) {
@@ -144,7 +164,9 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
   }
   const failNow = config.failOn === 'any' ? failed.length > 0 : config.failOn === 'all' ? succeeded.length === 0 : false
   if (failNow) {
-    core.setFailed(redact(fatal ?? `${failed.length} of ${results.length} period(s) failed: ${failed.join(', ')} (fail-on: ${config.failOn}); see the manifest and the job summary`))
+    core.setFailed(
+      redact(fatal ?? `${failed.length} of ${results.length} period(s) failed: ${failed.join(', ')} (fail-on: ${config.failOn}); see the manifest and the job summary`)
+    )
     return 1
   }
   if (failed.length > 0) core.warning(`${failed.length} period(s) failed (${failed.join(', ')}), but fail-on is ${config.failOn}`)

@@ -38,7 +38,10 @@ export async function runExports(deps: RunDeps): Promise<RunOutcome> {
   await mkdir(config.outputDir, { recursive: true })
   const limits = await readLimits(deps)
   if (limits && limits.availableMonthlyQuota < config.periods.length) {
-    const fatal = new ClariError('quota', `Clari's monthly export quota has ${limits.availableMonthlyQuota} exports left (of ${limits.monthlyQuota}), fewer than the ${config.periods.length} periods asked for; nothing was created. Export fewer periods, or ask Clari support to raise the quota.`)
+    const fatal = new ClariError(
+      'quota',
+      `Clari's monthly export quota has ${limits.availableMonthlyQuota} exports left (of ${limits.monthlyQuota}), fewer than the ${config.periods.length} periods asked for; nothing was created. Export fewer periods, or ask Clari support to raise the quota.`
+    )
     return { results: [], concurrency: 0, fatal }
   }
   const concurrency = chooseConcurrency(config, limits, deps.warn)
@@ -67,7 +70,9 @@ export async function runExports(deps: RunDeps): Promise<RunOutcome> {
 async function readLimits(deps: RunDeps): Promise<Limits | undefined> {
   try {
     const limits = await deps.client.getLimits()
-    deps.info(`Clari limits: ${limits.availableConcurrentLimit} of ${limits.concurrentLimit} concurrent job slots free, ${limits.availableMonthlyQuota} of ${limits.monthlyQuota} monthly exports left`)
+    deps.info(
+      `Clari limits: ${limits.availableConcurrentLimit} of ${limits.concurrentLimit} concurrent job slots free, ${limits.availableMonthlyQuota} of ${limits.monthlyQuota} monthly exports left`
+    )
     return limits
   } catch (e) {
     if (e instanceof ClariError && e.kind === 'auth') throw e

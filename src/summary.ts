@@ -21,11 +21,15 @@ export function renderSummary(m: Manifest, x: SummaryExtras): string {
   out.push('| | Period | Status | Job id | Queued | Run | Total | Polls | Rows | Size |')
   out.push('|---|---|---|---|--:|--:|--:|--:|--:|--:|')
   for (const p of m.periods) {
-    out.push(`| ${ICON[p.status] ?? ''} | ${p.period} | ${p.status} | ${p.jobId ? `\`${p.jobId}\`` : '–'} | ${secs(p.queuedSeconds)} | ${secs(p.runSeconds)} | ${secs(totalSeconds(p))} | ${p.polls} | ${p.rows ?? '–'} | ${size(p.bytes)} |`)
+    out.push(
+      `| ${ICON[p.status] ?? ''} | ${p.period} | ${p.status} | ${p.jobId ? `\`${p.jobId}\`` : '–'} | ${secs(p.queuedSeconds)} | ${secs(p.runSeconds)} | ${secs(totalSeconds(p))} | ${p.polls} | ${p.rows ?? '–'} | ${size(p.bytes)} |`
+    )
   }
   out.push('')
   const s = m.stats
-  out.push(`**Totals:** ${done} exported, ${m.periods.length - done} not · ${size(m.periods.reduce((a, p) => a + (p.bytes ?? 0), 0))} · ${s.requests} requests to Clari · ${s.rateLimited} rate-limited (429) · ${s.retries} retries · ${s.waitedSeconds} s waited on rate limits · ${x.concurrency || 0} job slot(s) used`)
+  out.push(
+    `**Totals:** ${done} exported, ${m.periods.length - done} not · ${size(m.periods.reduce((a, p) => a + (p.bytes ?? 0), 0))} · ${s.requests} requests to Clari · ${s.rateLimited} rate-limited (429) · ${s.retries} retries · ${s.waitedSeconds} s waited on rate limits · ${x.concurrency || 0} job slot(s) used`
+  )
   out.push('')
   out.push(x.artifactUrl ? `**Artifact:** [${x.artifactNote}](${x.artifactUrl})` : `**Artifact:** ${x.artifactNote}`)
   const gantt = timeline(m.periods)
@@ -72,8 +76,12 @@ function timeline(periods: PeriodResult[]): string | undefined {
     const runEnd = Math.min(end, queuedEnd + (p.runSeconds ?? 0) * 1000)
     lines.push(`  section ${p.period}`)
     if (p.queuedSeconds !== null && queuedEnd > start) lines.push(`  queued :q${i}, ${start}, ${Math.round(queuedEnd)}`)
-    if (p.runSeconds !== null && runEnd > queuedEnd) lines.push(`  ${p.status === 'DONE' ? 'running' : `running (${p.status})`} :${p.status === 'DONE' ? '' : 'crit, '}r${i}, ${Math.round(queuedEnd)}, ${Math.round(runEnd)}`)
-    if (end > runEnd) lines.push(`  ${p.status === 'DONE' ? 'detect + download' : p.status.toLowerCase()} :${p.status === 'DONE' ? 'done, ' : 'crit, '}d${i}, ${Math.round(runEnd)}, ${Math.round(end)}`)
+    if (p.runSeconds !== null && runEnd > queuedEnd)
+      lines.push(`  ${p.status === 'DONE' ? 'running' : `running (${p.status})`} :${p.status === 'DONE' ? '' : 'crit, '}r${i}, ${Math.round(queuedEnd)}, ${Math.round(runEnd)}`)
+    if (end > runEnd)
+      lines.push(
+        `  ${p.status === 'DONE' ? 'detect + download' : p.status.toLowerCase()} :${p.status === 'DONE' ? 'done, ' : 'crit, '}d${i}, ${Math.round(runEnd)}, ${Math.round(end)}`
+      )
   })
   lines.push('```')
   return lines.join('\n')

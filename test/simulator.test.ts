@@ -13,7 +13,7 @@ const HEADER = ['User', 'Email', 'CRM User ID', 'Role', 'Parent Role', 'Timefram
 
 let sims: Simulator[] = []
 afterEach(async () => {
-  await Promise.all(sims.map((s) => s.close()))
+  await Promise.all(sims.map(s => s.close()))
   sims = []
 })
 
@@ -23,7 +23,7 @@ async function start(options?: SimulatorOptions): Promise<Simulator> {
   return sim
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 interface CallInit {
   method?: string
@@ -131,7 +131,11 @@ describe('auth', () => {
     await expectError(await call(sim, '/admin/limits', { key: null }), 401, 'invalid_api_key', 'Invalid API token')
     await expectError(await call(sim, '/export/jobs', { key: 'wrong' }), 401, 'invalid_api_key')
     expect((await call(sim, '/admin/limits')).status).toBe(200)
-    expect(sim.requests.map((r) => [r.hadApiKey, r.status])).toEqual([[false, 401], [true, 401], [true, 200]])
+    expect(sim.requests.map(r => [r.hadApiKey, r.status])).toEqual([
+      [false, 401],
+      [true, 401],
+      [true, 200]
+    ])
     expect(sim.requests[2].headers['apikey']).toBe('<redacted>')
     expect(JSON.stringify(sim.requests)).not.toContain(sim.apiKey)
 
@@ -153,7 +157,12 @@ describe('create', () => {
     const sim = await start({ forecasts: ['forecast_total'] })
     const post = (body: unknown, forecast = 'forecast_total'): Promise<Response> => call(sim, `/export/forecast/${forecast}`, { method: 'POST', body })
     await expectError(await post({ typesToExport: ['forecast', 'crm_total'] }), 400, 'type_not_supported')
-    await expectError(await post({ typesToExport: ['forecast_value', 'quota_value'] }), 400, 'bad_request', 'The following typesToExport values are invalid: ["forecast_value", "quota_value"]')
+    await expectError(
+      await post({ typesToExport: ['forecast_value', 'quota_value'] }),
+      400,
+      'bad_request',
+      'The following typesToExport values are invalid: ["forecast_value", "quota_value"]'
+    )
     await expectError(await post({ currency: 'usd' }), 400, 'bad_request', 'The currency parameter is invalid.')
     await expectError(await post({ timePeriod: '2024-Q3' }), 400, 'bad_request')
     await expectError(await post({ exportFormat: 'XML' }), 400, 'bad_request')
@@ -197,7 +206,7 @@ describe('job lifecycle', () => {
     const sim = await start({
       currentPeriod: '2026_Q4',
       defaults: { queuedSeconds: 0, runSeconds: 0 },
-      periods: { '2024_Q1': { outcome: 'FAILED' }, current: { rows: 3 } },
+      periods: { '2024_Q1': { outcome: 'FAILED' }, current: { rows: 3 } }
     })
     const failed = await create(sim, { timePeriod: '2024_Q1' })
     const current = await create(sim)
@@ -223,9 +232,9 @@ describe('job lifecycle', () => {
     const b = await create(sim, { exportFormat: 'CSV' }, 'other_tab')
     const res = await call(sim, '/export/jobs')
     const list = (await res.json()) as Record<string, unknown>[]
-    expect(list.map((j) => j.jobId)).toEqual([a, b])
+    expect(list.map(j => j.jobId)).toEqual([a, b])
     list.forEach(expectJobShape)
-    expect(list.map((j) => j.fileType)).toEqual(['JSON', 'CSV'])
+    expect(list.map(j => j.fileType)).toEqual(['JSON', 'CSV'])
   })
 })
 
@@ -243,7 +252,7 @@ describe('results', () => {
       expect(row).toHaveLength(12)
       for (const cell of row) expect(typeof cell).toBe('string')
     }
-    expect(rows.map((r) => r[0])).toEqual(expect.arrayContaining(['Zoë "Z" O\'Brien, Jr.', 'Jürgen Müller', '李雷']))
+    expect(rows.map(r => r[0])).toEqual(expect.arrayContaining(['Zoë "Z" O\'Brien, Jr.', 'Jürgen Müller', '李雷']))
     expect(sim.content(jobId).equals(bytes)).toBe(true)
     expect(sim.jobs[0].served).toEqual([{ bytes: bytes.length, sha256: sha256(bytes), complete: true }])
     expect(sim.jobs[0].downloads).toBe(1)
@@ -265,7 +274,7 @@ describe('results', () => {
     expect(rows).toHaveLength(26)
     expect(rows[0]).toEqual(HEADER)
     for (const row of rows) expect(row).toHaveLength(12)
-    expect(rows.map((r) => r[0])).toEqual(expect.arrayContaining(['Zoë "Z" O\'Brien, Jr.', 'Jürgen Müller', '李雷', "O'Neil, Shaquille"]))
+    expect(rows.map(r => r[0])).toEqual(expect.arrayContaining(['Zoë "Z" O\'Brien, Jr.', 'Jürgen Müller', '李雷', "O'Neil, Shaquille"]))
     expect(sim.content(jobId).equals(bytes)).toBe(true)
   })
 
@@ -302,7 +311,7 @@ describe('limits', () => {
       runningJobIds: [first],
       submittedJobIds: [first],
       availableConcurrentLimit: 0,
-      availableMonthlyQuota: 999,
+      availableMonthlyQuota: 999
     })
     await waitForStatus(sim, first, 'DONE')
     const after = await limits(sim)
@@ -355,7 +364,11 @@ describe('cancel', () => {
     const view = await jobView(sim, queued)
     expect(view.status).toBe('CANCELLED')
     expect(Number.isInteger(view.endTime)).toBe(true)
-    expect(sim.jobs.map((j) => [j.status, j.cancelled])).toEqual([['CANCELLED', true], ['ABORTED', true], ['DONE', false]])
+    expect(sim.jobs.map(j => [j.status, j.cancelled])).toEqual([
+      ['CANCELLED', true],
+      ['ABORTED', true],
+      ['DONE', false]
+    ])
     expect((await limits(sim)).submittedJobIds).toEqual([finished])
   })
 })
@@ -369,7 +382,11 @@ describe('faults', () => {
     await expectError(await call(sim, '/export/forecast/f', { method: 'POST', body: {} }), 500, 'internal_server_error')
     await create(sim, {}, 'f')
     expect(sim.jobs).toHaveLength(1)
-    expect(sim.requests.map((r) => [r.route, r.status])).toEqual([['create', 500], ['create', 500], ['create', 200]])
+    expect(sim.requests.map(r => [r.route, r.status])).toEqual([
+      ['create', 500],
+      ['create', 500],
+      ['create', 200]
+    ])
 
     sim.inject({ kind: 'status', code: 503, route: 'status', period: '2024_Q3' })
     sim.inject({ kind: 'status', code: 502, route: 'any' })
@@ -384,7 +401,10 @@ describe('faults', () => {
     const sim = await start({ faults: [{ kind: 'drop', route: 'list' }] })
     await expect(call(sim, '/export/jobs')).rejects.toThrow()
     expect((await call(sim, '/export/jobs')).status).toBe(200)
-    expect(sim.requests.map((r) => [r.route, r.status])).toEqual([['list', 0], ['list', 200]])
+    expect(sim.requests.map(r => [r.route, r.status])).toEqual([
+      ['list', 0],
+      ['list', 200]
+    ])
   })
 
   it('lost-create creates the job but loses the answer (drop, 500, hang)', async () => {
@@ -393,16 +413,16 @@ describe('faults', () => {
       faults: [
         { kind: 'lost-create', mode: 'drop' },
         { kind: 'lost-create', mode: '500' },
-        { kind: 'lost-create', mode: 'hang', period: '2024_Q3' },
-      ],
+        { kind: 'lost-create', mode: 'hang', period: '2024_Q3' }
+      ]
     })
     await expect(call(sim, '/export/forecast/f', { method: 'POST', body: {} })).rejects.toThrow()
     await expectError(await call(sim, '/export/forecast/f', { method: 'POST', body: {} }), 500, 'internal_server_error')
     await expect(call(sim, '/export/forecast/f', { method: 'POST', body: { timePeriod: '2024_Q3' }, signal: AbortSignal.timeout(200) })).rejects.toThrow()
     expect(sim.jobs).toHaveLength(3)
-    expect(sim.requests.map((r) => r.status)).toEqual([0, 500, 0])
+    expect(sim.requests.map(r => r.status)).toEqual([0, 500, 0])
     const list = (await (await call(sim, '/export/jobs')).json()) as { jobId: string; fileName: string }[]
-    expect(list.map((j) => j.jobId)).toEqual(sim.jobs.map((j) => j.jobId))
+    expect(list.map(j => j.jobId)).toEqual(sim.jobs.map(j => j.jobId))
     expect(list[2].fileName).toContain('_f_2024_Q3_')
   })
 
@@ -422,7 +442,13 @@ describe('faults', () => {
   })
 
   it('redirect sends results to the storage host, which serves them and records a forwarded apikey', async () => {
-    const sim = await start({ ...quick, faults: [{ kind: 'redirect', times: 2 }, { kind: 'redirect', to: 'http-downgrade' }] })
+    const sim = await start({
+      ...quick,
+      faults: [
+        { kind: 'redirect', times: 2 },
+        { kind: 'redirect', to: 'http-downgrade' }
+      ]
+    })
     expect(new URL(sim.storageUrl).host).not.toBe(new URL(sim.url).host)
     const jobId = await create(sim)
     const res = await call(sim, `/export/jobs/${jobId}/results`)
@@ -445,14 +471,14 @@ describe('faults', () => {
     const third = await call(sim, `/export/jobs/${jobId}/results`)
     expect(third.headers.get('location')).toMatch(/^http:\/\//)
     expect((await fetch(`${sim.storageUrl}/blobs/${jobId}?sig=forged`)).status).toBe(403)
-    expect(sim.requests.filter((r) => r.route === 'results').map((r) => r.status)).toEqual([302, 302, 302])
+    expect(sim.requests.filter(r => r.route === 'results').map(r => r.status)).toEqual([302, 302, 302])
   })
 
   describe('429 header styles', () => {
     const cases = [
       ['none', {}],
       ['retry-after-seconds', { 'retry-after': '2' }],
-      ['ratelimit', { 'ratelimit-limit': '100', 'ratelimit-remaining': '0', 'ratelimit-reset': '2' }],
+      ['ratelimit', { 'ratelimit-limit': '100', 'ratelimit-remaining': '0', 'ratelimit-reset': '2' }]
     ] as const
     for (const [style, expected] of cases) {
       it(style, async () => {
@@ -509,7 +535,7 @@ describe('rate limiter', () => {
     await expectError(over, 429, 'too_many_requests')
     expect(over.headers.get('ratelimit-remaining')).toBe('0')
     expect(Number(over.headers.get('ratelimit-reset'))).toBeGreaterThan(25)
-    expect(sim.requests.map((r) => r.status)).toEqual([200, 200, 200, 429])
+    expect(sim.requests.map(r => r.status)).toEqual([200, 200, 200, 429])
   })
 
   it('opens again in the next window (retry-after-seconds style)', async () => {
@@ -561,7 +587,7 @@ describe('cli', () => {
     expect(env.CLARI_SIMULATOR_API_KEY).toBe('cli-key')
     const res = await fetch(`${env.CLARI_SIMULATOR_URL}/admin/limits`, { headers: { apikey: 'cli-key' } })
     expect(((await res.json()) as { jobs: { monthlyQuota: number } }).jobs.monthlyQuota).toBe(7)
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
   })

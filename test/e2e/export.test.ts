@@ -69,7 +69,11 @@ describe('a failed period alongside good ones', () => {
     expect(JSON.parse(run.outputs.succeeded)).toEqual(['2025_Q1', '2025_Q3'])
     expect(JSON.parse(run.outputs.failed)).toEqual(['2025_Q2'])
     const manifest = await manifestOf(run)
-    expect(manifest.periods.map(p => [p.period, p.status])).toEqual([['2025_Q1', 'DONE'], ['2025_Q2', 'FAILED'], ['2025_Q3', 'DONE']])
+    expect(manifest.periods.map(p => [p.period, p.status])).toEqual([
+      ['2025_Q1', 'DONE'],
+      ['2025_Q2', 'FAILED'],
+      ['2025_Q3', 'DONE']
+    ])
     expect(manifest.periods[1]).toMatchObject({ file: null, bytes: null })
     expect(manifest.periods[1].error).toMatch(/FAILED/)
     expect(Object.keys(backend.artifacts[0].files()).sort()).toEqual(['forecast_total_2025_Q1.json', 'forecast_total_2025_Q3.json', 'manifest.json'])
@@ -146,16 +150,16 @@ it('retries 5xx and dropped connections on polls, results and limits', async () 
 
 describe('bad inputs are refused before any request', () => {
   it.each([
-    ['periods', '2024-Q1', "Input 'periods' has \"2024-Q1\""],
+    ['periods', '2024-Q1', 'Input \'periods\' has "2024-Q1"'],
     ['periods', '2025_Q2..2024_Q3', "Input 'periods' has a range that runs backwards"],
-    ['export-format', 'XML', "Input 'export-format' is \"XML\"; allowed values: JSON, CSV"],
-    ['types-to-export', 'forecast,revenue', "Input 'types-to-export' has \"revenue\""],
-    ['poll-interval', 'fast', "Input 'poll-interval' is \"fast\""],
-    ['retention-days', '365', "Input 'retention-days' is \"365\"; give a whole number from 0 to 90"],
-    ['compression-level', '-1', "Input 'compression-level' is \"-1\""],
-    ['max-concurrent-jobs', '0', "Input 'max-concurrent-jobs' is \"0\""],
-    ['artifact-name', 'exports:weekly', "Input 'artifact-name' is \"exports:weekly\""],
-    ['fail-on', 'sometimes', "Input 'fail-on' is \"sometimes\""],
+    ['export-format', 'XML', 'Input \'export-format\' is "XML"; allowed values: JSON, CSV'],
+    ['types-to-export', 'forecast,revenue', 'Input \'types-to-export\' has "revenue"'],
+    ['poll-interval', 'fast', 'Input \'poll-interval\' is "fast"'],
+    ['retention-days', '365', 'Input \'retention-days\' is "365"; give a whole number from 0 to 90'],
+    ['compression-level', '-1', 'Input \'compression-level\' is "-1"'],
+    ['max-concurrent-jobs', '0', 'Input \'max-concurrent-jobs\' is "0"'],
+    ['artifact-name', 'exports:weekly', 'Input \'artifact-name\' is "exports:weekly"'],
+    ['fail-on', 'sometimes', 'Input \'fail-on\' is "sometimes"'],
     ['forecast-id', '', "Input 'forecast-id' is required"]
   ])('%s = %j', async (input, value, message) => {
     const sim = await simulator()
@@ -169,7 +173,7 @@ describe('bad inputs are refused before any request', () => {
   it('a plain-http base-url that is not loopback', async () => {
     const run = await runAction({ 'api-key': 'k', 'forecast-id': 'f', 'base-url': 'http://api.clari.com/v4' })
     expect(run.code).toBe(1)
-    expect(run.stdout).toContain("::error::Input 'base-url' is \"http://api.clari.com/v4\"; it must use https")
+    expect(run.stdout).toContain('::error::Input \'base-url\' is "http://api.clari.com/v4"; it must use https')
   })
 })
 

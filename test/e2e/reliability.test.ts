@@ -40,7 +40,12 @@ describe('lost create answers', () => {
   })
 
   it('never creates blindly: when the job list cannot be read, the period fails without a second create', async () => {
-    const sim = await simulator({ faults: [{ kind: 'lost-create', mode: '500' }, { kind: 'status', code: 503, route: 'list', times: 100 }] })
+    const sim = await simulator({
+      faults: [
+        { kind: 'lost-create', mode: '500' },
+        { kind: 'status', code: 503, route: 'list', times: 100 }
+      ]
+    })
     const run = await runAction(simInputs(sim, { periods: '2025_Q1', 'max-poll-interval': '0.05' }))
     expect(run.code).toBe(1)
     expect(creates(sim)).toBe(1)
@@ -167,7 +172,10 @@ describe('cancellation and deadline', () => {
     expect(q2.cancelled).toBe(true)
     expect(sim.requests.some(r => r.method === 'PATCH' && r.path.endsWith(q2.jobId))).toBe(true)
     const manifest = await manifestOf(run)
-    expect(manifest.periods.map(p => [p.period, p.status])).toEqual([['2025_Q1', 'DONE'], ['2025_Q2', q2.status]])
+    expect(manifest.periods.map(p => [p.period, p.status])).toEqual([
+      ['2025_Q1', 'DONE'],
+      ['2025_Q2', q2.status]
+    ])
     expect(['CANCELLED', 'ABORTED']).toContain(q2.status)
     expect(run.stdout).toMatch(/::error::The run was cancelled \(the workflow run was cancelled\)\. Periods not exported: 2025_Q2/)
     expect(Object.keys(backend.artifacts[0].files()).sort()).toEqual(['forecast_total_2025_Q1.json', 'manifest.json'])

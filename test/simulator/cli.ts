@@ -13,8 +13,8 @@ const { values } = parseArgs({
   options: {
     config: { type: 'string' },
     port: { type: 'string' },
-    'print-json': { type: 'boolean', default: false },
-  },
+    'print-json': { type: 'boolean', default: false }
+  }
 })
 
 const options: SimulatorOptions = values.config ? (JSON.parse(readFileSync(values.config, 'utf8')) as SimulatorOptions) : {}

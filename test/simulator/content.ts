@@ -42,7 +42,7 @@ const PEOPLE = [
   { name: 'María José Núñez', email: 'mj.nunez@sim-clari.com', role: 'Sales Manager "West"', parent: 'CEO' },
   { name: 'Priya Patel 🚀', email: 'priya.patel@sim-clari.com', role: 'Sales Rep - West', parent: 'Sales Manager "West"' },
   { name: "O'Neil, Shaquille", email: 'shaq.oneil@sim-clari.com', role: 'Sales Rep - Central', parent: 'VP Sales, Americas' },
-  { name: 'Clari QA10', email: 'manager@sim-clari.com', role: 'CEO', parent: '' },
+  { name: 'Clari QA10', email: 'manager@sim-clari.com', role: 'CEO', parent: '' }
 ]
 const FIELDS = ['Monthly Commit', 'Best Case', 'Most Likely', 'Pipeline, Weighted']
 const TYPE_LABELS: Record<string, string> = { forecast: 'Forecast Value', quota: 'Quota', forecast_updated: 'Forecast Updated', adjustment: 'Adjustment' }
@@ -82,7 +82,7 @@ function* rowsFor(spec: ContentSpec, count: number): Generator<string[]> {
   const [year, quarter] = spec.resolvedPeriod.split('_Q').map(Number)
   const quarterStart = Date.UTC(year, (quarter - 1) * 3, 1)
   const timeframe = `Q${quarter} FY ${year}`
-  const types = spec.types.map((t) => TYPE_LABELS[t] ?? t)
+  const types = spec.types.map(t => TYPE_LABELS[t] ?? t)
   const weeks = spec.includeHistorical ? 13 : 1
   const currentWeek = 1 + Math.floor(random() * 13)
   for (let j = 0; j < count; j++) {
@@ -125,7 +125,7 @@ export function planContent(spec: ContentSpec): ContentPlan {
     else {
       const full = Math.floor(need / cycleBytes)
       const rest = need - full * cycleBytes
-      rowCount = full * cycle.length + (rest === 0 ? 0 : prefix.findIndex((b) => b >= rest))
+      rowCount = full * cycle.length + (rest === 0 ? 0 : prefix.findIndex(b => b >= rest))
     }
   }
   const full = Math.floor(rowCount / cycle.length)
@@ -159,7 +159,7 @@ export async function streamContent(plan: ContentPlan, res: ServerResponse, limi
   res.on('close', onClose)
   // Resolves on 'drain' (or on the write's flush callback), or when the client is gone.
   const settle = (buf: Buffer, flush: boolean): Promise<void> =>
-    new Promise((resolve) => {
+    new Promise(resolve => {
       const done = (): void => {
         res.off('drain', done)
         res.off('close', done)

@@ -27,15 +27,7 @@ export function sendJson(res: ServerResponse, rec: RequestRecord, status: number
   rec.status = status
 }
 
-export function sendError(
-  res: ServerResponse,
-  rec: RequestRecord,
-  status: number,
-  code: string,
-  namespace: string,
-  message: string,
-  headers: OutgoingHttpHeaders = {},
-): void {
+export function sendError(res: ServerResponse, rec: RequestRecord, status: number, code: string, namespace: string, message: string, headers: OutgoingHttpHeaders = {}): void {
   sendJson(res, rec, status, errorBody(code, namespace, message), headers)
 }
 
@@ -88,7 +80,7 @@ export function newRecord(req: IncomingMessage, startedAt: number, path: string,
     query,
     headers: redactHeaders(req.headers),
     hadApiKey: req.headers['apikey'] !== undefined,
-    status: 0,
+    status: 0
   }
 }
 

@@ -111,7 +111,7 @@ export class Job implements JobRecord {
       includeHistorical: this.body.includeHistorical === true,
       currency: typeof this.body.currency === 'string' ? this.body.currency : 'USD',
       rows: this.#timing.rows,
-      resultBytes: this.#timing.resultBytes,
+      resultBytes: this.#timing.resultBytes
     }
   }
 
@@ -135,7 +135,7 @@ export class Job implements JobRecord {
       cellsTruncated: false,
       rowsTruncated: false,
       downloads: this.downloads,
-      currency: typeof this.body.currency === 'string' ? this.body.currency : 'USD',
+      currency: typeof this.body.currency === 'string' ? this.body.currency : 'USD'
     }
   }
 
@@ -180,7 +180,7 @@ export class JobStore {
   }
 
   find(jobId: string): Job | undefined {
-    return this.jobs.find((j) => j.jobId === jobId)
+    return this.jobs.find(j => j.jobId === jobId)
   }
 
   // Durations for a period: built-in defaults < options.defaults < periods.current (when it is the current quarter) < periods[quarter].
@@ -190,7 +190,7 @@ export class JobStore {
       ...BUILTIN,
       ...this.#o.defaults,
       ...(resolvedPeriod === this.currentPeriod ? p['current'] : undefined),
-      ...p[resolvedPeriod],
+      ...p[resolvedPeriod]
     }
     const scale = 1000 * this.#o.timeScale
     return { queuedMs: b.queuedSeconds * scale, runMs: b.runSeconds * scale, outcome: b.outcome, rows: b.rows, resultBytes: b.resultBytes }
@@ -201,11 +201,11 @@ export class JobStore {
   }
 
   #activeCount(now: number): number {
-    return this.jobs.filter((j) => j.isActive(now)).length + this.#externalHeld(now).length
+    return this.jobs.filter(j => j.isActive(now)).length + this.#externalHeld(now).length
   }
 
   #submittedIds(): string[] {
-    return [...this.#priorIds, ...this.jobs.filter((j) => !j.cancelled).map((j) => j.jobId)]
+    return [...this.#priorIds, ...this.jobs.filter(j => !j.cancelled).map(j => j.jobId)]
   }
 
   canQueue(now: number): boolean {
@@ -221,7 +221,7 @@ export class JobStore {
   }
 
   limits(now: number): { jobs: Record<string, unknown> } {
-    const running = [...this.#externalHeld(now), ...this.jobs.filter((j) => j.statusAt(now) === 'STARTED').map((j) => j.jobId)]
+    const running = [...this.#externalHeld(now), ...this.jobs.filter(j => j.statusAt(now) === 'STARTED').map(j => j.jobId)]
     const submitted = this.#submittedIds()
     return {
       jobs: {
@@ -231,8 +231,8 @@ export class JobStore {
         ...(running.length > 0 ? { runningJobIds: running } : {}),
         submittedJobIds: submitted,
         availableConcurrentLimit: Math.max(0, this.#o.concurrentLimit - this.#activeCount(now)),
-        availableMonthlyQuota: Math.max(0, this.#o.monthlyQuota - submitted.length),
-      },
+        availableMonthlyQuota: Math.max(0, this.#o.monthlyQuota - submitted.length)
+      }
     }
   }
 }

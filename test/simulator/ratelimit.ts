@@ -64,7 +64,7 @@ export function quotaHeaders(style: RateLimitStyle, limit: number, hit: WindowHi
     return {
       'X-RateLimit-Limit': String(limit),
       'X-RateLimit-Remaining': String(hit.remaining),
-      'X-RateLimit-Reset': String(Math.ceil((now + hit.resetMs) / 1000)),
+      'X-RateLimit-Reset': String(Math.ceil((now + hit.resetMs) / 1000))
     }
   }
   return {}

@@ -16,17 +16,7 @@ import { signBlob, storageHandler } from './storage.ts'
 import type { Fault, FaultRoute, RequestRecord, Simulator, SimulatorOptions } from './types.ts'
 import { validateCreate } from './validate.ts'
 
-export type {
-  Fault,
-  FaultRoute,
-  JobRecord,
-  PeriodBehaviour,
-  RateLimitStyle,
-  RequestRecord,
-  ServedRecord,
-  Simulator,
-  SimulatorOptions,
-} from './types.ts'
+export type { Fault, FaultRoute, JobRecord, PeriodBehaviour, RateLimitStyle, RequestRecord, ServedRecord, Simulator, SimulatorOptions } from './types.ts'
 
 export const DEFAULT_API_KEY = 'sim-api-key-7f3a9c'
 
@@ -39,7 +29,7 @@ const FAULT_BODIES: Record<number, [code: string, namespace: string, message: st
   500: ['internal_server_error', 'exports', 'An unexpected error occurred.'],
   502: ['bad_gateway', 'gateway', 'The upstream service answered badly.'],
   503: ['service_unavailable', 'gateway', 'The service is temporarily unavailable.'],
-  504: ['gateway_timeout', 'gateway', 'The upstream service did not answer in time.'],
+  504: ['gateway_timeout', 'gateway', 'The upstream service did not answer in time.']
 }
 
 interface Routed {
@@ -57,7 +47,7 @@ function decode(segment: string): string {
 }
 
 function classify(method: string, path: string): Routed {
-  const parts = path.split('/').filter((p) => p !== '')
+  const parts = path.split('/').filter(p => p !== '')
   if (parts[0] === 'export' && parts[1] === 'forecast' && parts.length <= 3 && method === 'POST') {
     return { route: 'create', forecastId: decode(parts[2] ?? '') }
   }
@@ -89,7 +79,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 }
 
 function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     if (!server.listening) return resolve()
     server.close(() => resolve())
     server.closeAllConnections()
@@ -114,7 +104,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     concurrentLimit: options.concurrentLimit ?? 3,
     monthlyQuota: options.monthlyQuota ?? 1000,
     usedQuota: options.usedQuota ?? 0,
-    externalJobs: options.externalJobs,
+    externalJobs: options.externalJobs
   })
   const faults = new FaultBook()
   for (const fault of options.faults ?? []) faults.add(fault)
@@ -153,7 +143,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     res.writeHead(200, {
       'Content-Type': plan.contentType,
       'Content-Length': plan.totalBytes,
-      'Content-Disposition': `attachment; filename="${asciiFileName(job.fileName)}"`,
+      'Content-Disposition': `attachment; filename="${asciiFileName(job.fileName)}"`
     })
     rec.status = 200
     const served = await streamContent(plan, res, truncate ? Math.floor(plan.totalBytes / 2) : plan.totalBytes)
@@ -195,7 +185,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (fault?.kind === 'drop') return drop(req, rec)
     if (fault?.kind === 'echo-key') {
       // Clari's messages can echo the request; this one echoes its headers, the key among them.
-      return sendError(res, rec, 400, 'bad_request', 'fcw', `The request body was malformed: ${JSON.stringify({ headers: { apikey: req.headers['apikey'] }, body: rec.body ?? null })}`)
+      return sendError(
+        res,
+        rec,
+        400,
+        'bad_request',
+        'fcw',
+        `The request body was malformed: ${JSON.stringify({ headers: { apikey: req.headers['apikey'] }, body: rec.body ?? null })}`
+      )
     }
     if (fault?.kind === 'status') return sendFault(res, rec, fault, now)
 
@@ -233,7 +230,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         if (!job) return unknownJob()
         return sendJson(res, rec, 200, job.view(now))
       case 'list':
-        return sendJson(res, rec, 200, store.jobs.map((j) => j.view(now)))
+        return sendJson(
+          res,
+          rec,
+          200,
+          store.jobs.map(j => j.view(now))
+        )
       case 'limits':
         return sendJson(res, rec, 200, store.limits(now))
       case 'cancel': {
@@ -285,9 +287,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           if (!job || job.statusAt(Date.now()) !== 'DONE') return false
           await serveJob(job, res, rec)
           return true
-        },
-      }),
-    ),
+        }
+      })
+    )
   )
 
   const port = await listen(api, options.port ?? 0, '127.0.0.1')
@@ -305,8 +307,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     requests,
     storageRequests,
     jobs: store.jobs,
-    inject: (fault) => faults.add(fault),
-    content: (jobId) => {
+    inject: fault => faults.add(fault),
+    content: jobId => {
       const job = store.find(jobId)
       if (!job) throw new Error(`no such job: ${jobId}`)
       return renderContent(planContent(job.contentSpec()))
@@ -314,6 +316,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     close: async () => {
       for (const res of hung) res.destroy()
       await Promise.all([closeServer(api), closeServer(storage)])
-    },
+    }
   }
 }

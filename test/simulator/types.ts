@@ -52,7 +52,11 @@ export interface RequestRecord {
   status: number
 }
 
-export interface ServedRecord { bytes: number; sha256: string; complete: boolean }
+export interface ServedRecord {
+  bytes: number
+  sha256: string
+  complete: boolean
+}
 
 export interface JobRecord {
   jobId: string

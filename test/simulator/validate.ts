@@ -34,7 +34,7 @@ export function validateCreate(parsed: Parsed): Validated {
   }
   if (body.typesToExport !== undefined) {
     const types = body.typesToExport
-    if (!Array.isArray(types) || types.some((t) => typeof t !== 'string')) return bad(`The request body was malformed: ${raw}`)
+    if (!Array.isArray(types) || types.some(t => typeof t !== 'string')) return bad(`The request body was malformed: ${raw}`)
     if (types.some((t: string) => CRM_TYPES.includes(t))) return { ok: false, error: { code: 'type_not_supported', message: CRM_MESSAGE } }
     const unknown = types.filter((t: string) => !TYPES.includes(t))
     if (unknown.length > 0) {

@@ -203,12 +203,7 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
     return f
   }
 
-  function makeRecord(
-    name: string,
-    jobId: string,
-    createdAt: Date,
-    seeded: boolean
-  ): ArtifactRecord {
+  function makeRecord(name: string, jobId: string, createdAt: Date, seeded: boolean): ArtifactRecord {
     const id = nextId++
     const record: ArtifactRecord = {
       id,
@@ -425,7 +420,7 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
       return
     }
     if (req.method !== 'PUT') {
-      return reply(405, () => storageError(res, 405, 'UnsupportedHttpVerb', 'The resource doesn\'t support the specified HTTP verb.'))
+      return reply(405, () => storageError(res, 405, 'UnsupportedHttpVerb', "The resource doesn't support the specified HTTP verb."))
     }
     const failure = takeFailure('BlobUpload')
     if (failure) return reply(failure.status, () => storageError(res, failure.status, 'InjectedFailure', failure.msg))
@@ -492,9 +487,7 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
   origin = `http://127.0.0.1:${port}`
   const url = `${origin}/`
 
-  const noProxy = [process.env['NO_PROXY'], process.env['no_proxy'], '127.0.0.1', 'localhost']
-    .filter((x): x is string => Boolean(x))
-    .join(',')
+  const noProxy = [process.env['NO_PROXY'], process.env['no_proxy'], '127.0.0.1', 'localhost'].filter((x): x is string => Boolean(x)).join(',')
 
   const env: Record<string, string> = {
     ACTIONS_RUNTIME_TOKEN: token,

@@ -71,7 +71,11 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
 }
 
 /** The environment the runner gives an action: inputs, workspace, output and summary files. */
-export function actionEnv(inputs: Record<string, string>, files: { workspace: string; outputFile: string; summaryFile: string }, extra: Record<string, string> = {}): Record<string, string> {
+export function actionEnv(
+  inputs: Record<string, string>,
+  files: { workspace: string; outputFile: string; summaryFile: string },
+  extra: Record<string, string> = {}
+): Record<string, string> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',

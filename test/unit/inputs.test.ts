@@ -31,7 +31,16 @@ describe('readConfig', () => {
     expect(c.currency).toBeUndefined()
   })
   it('accepts fractional seconds, auto, case-insensitive enums and loopback http', () => {
-    const c = read({ ...base, 'poll-interval': '0.05', 'max-poll-interval': '.5', delay: '0.25', 'max-concurrent-jobs': 'AUTO', 'export-format': 'csv', schedule: 'once', 'base-url': 'http://127.0.0.1:8080/prefix/v4' })
+    const c = read({
+      ...base,
+      'poll-interval': '0.05',
+      'max-poll-interval': '.5',
+      delay: '0.25',
+      'max-concurrent-jobs': 'AUTO',
+      'export-format': 'csv',
+      schedule: 'once',
+      'base-url': 'http://127.0.0.1:8080/prefix/v4'
+    })
     expect(c.pollIntervalMs).toBe(50)
     expect(c.maxPollIntervalMs).toBe(500)
     expect(c.delayMs).toBe(250)

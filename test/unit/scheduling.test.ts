@@ -24,7 +24,18 @@ async function scenario(inputs: Record<string, string>, fake: (clock: VirtualClo
   const start = clock.now()
   const events: string[] = []
   const outcome: RunOutcome = await clock.run(
-    runExports({ config, client: clari.asClient(), cleanupClient: clari.asClient(), clock, signal, random: () => 0.5, log: () => {}, event: (p, m) => events.push(`${p} ${m}`), info: () => {}, warn: () => {} })
+    runExports({
+      config,
+      client: clari.asClient(),
+      cleanupClient: clari.asClient(),
+      clock,
+      signal,
+      random: () => 0.5,
+      log: () => {},
+      event: (p, m) => events.push(`${p} ${m}`),
+      info: () => {},
+      warn: () => {}
+    })
   )
   return { clock, clari, outcome, wallMs: clock.now() - start, start, events }
 }
@@ -70,7 +81,10 @@ describe('default inputs: one job at a time', () => {
   })
 
   it('aims the first poll of later jobs at the latest finish seen', async () => {
-    const { clari } = await scenario({ periods: '2025_Q1,2025_Q2' }, c => new FakeClari(c, { '2025_Q1': { queuedMs: 3 * S, runMs: 40 * S }, '2025_Q2': { queuedMs: 3 * S, runMs: 40 * S } }))
+    const { clari } = await scenario(
+      { periods: '2025_Q1,2025_Q2' },
+      c => new FakeClari(c, { '2025_Q1': { queuedMs: 3 * S, runMs: 40 * S }, '2025_Q2': { queuedMs: 3 * S, runMs: 40 * S } })
+    )
     const second = clari.jobs[1]
     const polls = clari.calls.filter(c => c.method === 'status' && c.jobId === second.jobId)
     expect(polls[0].at - second.createdAt).toBe(43 * S)
