@@ -70,7 +70,10 @@ async function pollUntilTerminal(ctx: PeriodContext, period: string, jobId: stri
   const { clock, signal, config, planner } = ctx
   const seconds = (ms: number): string => (ms / 1000).toFixed(1)
   let lastStatus = ''
-  let startedSeenAt: number | undefined
+  // Clari says when a job was queued and when it ended, not when it started running:
+  // estimate that as the middle of the gap between the last SCHEDULED and first STARTED seen.
+  let lastQueuedSeenAt = createdAt
+  let runningFrom: number | undefined
   let delay = planner.nextDelayMs(0, 0)
   ctx.log(period, `first status check in ${seconds(delay)} s`)
   while (result.polls < config.maxAttempts) {
@@ -88,16 +91,16 @@ async function pollUntilTerminal(ctx: PeriodContext, period: string, jobId: stri
     const age = clock.now() - createdAt
     if (job && TERMINAL_STATUSES.includes(job.status)) {
       ctx.event(period, `${job.status} after ${seconds(age)} s (status check ${result.polls})`)
-      if (job.status !== 'SCHEDULED' && startedSeenAt === undefined) startedSeenAt = clock.now()
       const total = job.endTime && job.startTime ? job.endTime - job.startTime : age
       if (job.status === 'DONE') planner.recordDuration(total)
-      const queued = Math.min(total, (startedSeenAt ?? createdAt) - createdAt)
-      result.queuedSeconds = round(queued / 1000)
-      result.runSeconds = round((total - queued) / 1000)
+      const queued = runningFrom === undefined ? undefined : Math.min(total, runningFrom - createdAt)
+      result.queuedSeconds = queued === undefined ? null : round(queued / 1000)
+      result.runSeconds = round((total - (queued ?? 0)) / 1000)
       return job
     }
     delay = planner.nextDelayMs(age, result.polls)
-    if (job && job.status !== 'SCHEDULED' && startedSeenAt === undefined) startedSeenAt = clock.now()
+    if (job?.status === 'SCHEDULED') lastQueuedSeenAt = clock.now()
+    if (job?.status === 'STARTED' && runningFrom === undefined) runningFrom = (lastQueuedSeenAt + clock.now()) / 2
     const line = `${job?.status ?? 'unknown'} after ${seconds(age)} s (status check ${result.polls}); next check in ${seconds(delay)} s`
     if (job && job.status !== lastStatus) ctx.event(period, line)
     else ctx.log(period, line)

@@ -15,7 +15,7 @@ export interface PeriodResult {
   finishedAt: string | null
   polls: number
   error: string | null
-  /** Seconds the job sat queued (SCHEDULED) and ran, as far as polling could tell. */
+  /** Seconds the job sat queued (SCHEDULED) and ran, as far as polling could tell (queued is null when no check saw it running). */
   queuedSeconds: number | null
   runSeconds: number | null
 }

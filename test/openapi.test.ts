@@ -2,7 +2,7 @@
 // Clari's published OpenAPI description with a third-party validator (openapi-backend).
 import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
-import OpenAPIBackend from 'openapi-backend'
+import { OpenAPIBackend } from 'openapi-backend'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import type { Simulator } from './simulator/server.ts'
@@ -123,7 +123,9 @@ describe('answers the simulator gives', () => {
     const result = api.validateResponse(answer.json, op!, answer.status)
     // The create call's 400 is a oneOf of error shapes whose fields are all optional, so any
     // error body matches several; reading it as anyOf is the only way a body can conform.
-    const errors = (result.errors ?? []).filter(e => !(e.keyword === 'oneOf' && (e.params as { passingSchemas?: unknown[] }).passingSchemas?.length))
+    const errors = (result.errors ?? []).filter(
+      (e: { keyword: string; params: unknown }) => !(e.keyword === 'oneOf' && (e.params as { passingSchemas?: unknown[] }).passingSchemas?.length)
+    )
     expect(errors, `${method} ${route} → ${answer.status}`).toEqual([])
   }
 
