@@ -20,12 +20,12 @@ export interface ExportJob {
   cellsTruncated?: boolean
 }
 
+/** What /admin/limits said; a field it left out is undefined (the description requires none). */
 export interface Limits {
-  concurrentLimit: number
-  monthlyQuota: number
-  availableConcurrentLimit: number
-  availableMonthlyQuota: number
-  runningJobIds: string[]
+  concurrentLimit?: number
+  monthlyQuota?: number
+  availableConcurrentLimit?: number
+  availableMonthlyQuota?: number
 }
 
 export interface CreateExportBody {
@@ -81,14 +81,14 @@ export class ClariClient {
 
   async getLimits(): Promise<Limits> {
     const res = await this.call('GET', 'admin/limits', undefined, true)
-    const json = (await this.json(res)) as { jobs?: Partial<Limits> }
+    const json = (await this.json(res)) as { jobs?: Record<string, unknown> }
     const j = json.jobs ?? {}
+    const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
     return {
-      concurrentLimit: j.concurrentLimit ?? 0,
-      monthlyQuota: j.monthlyQuota ?? 0,
-      availableConcurrentLimit: j.availableConcurrentLimit ?? 0,
-      availableMonthlyQuota: j.availableMonthlyQuota ?? 0,
-      runningJobIds: j.runningJobIds ?? []
+      concurrentLimit: count(j.concurrentLimit),
+      monthlyQuota: count(j.monthlyQuota),
+      availableConcurrentLimit: count(j.availableConcurrentLimit),
+      availableMonthlyQuota: count(j.availableMonthlyQuota)
     }
   }
 
@@ -174,7 +174,7 @@ export class ClariClient {
         code
       )
     }
-    if (res.status >= 500) throw new ClariError('transient', `Clari answered ${what}: ${detail}`, res.status, code)
+    if (res.status >= 500 || res.status === 408) throw new ClariError('transient', `Clari answered ${what}: ${detail}`, res.status, code)
     throw new ClariError('rejected', `Clari answered ${what}: ${detail}`, res.status, code)
   }
 }

@@ -7,11 +7,15 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
 
+/** setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise<void>(resolve => {
       if (signal?.aborted || ms <= 0) return resolve()
+      ms = Math.min(ms, MAX_TIMER_MS)
       const done = (): void => {
         clearTimeout(timer)
         signal?.removeEventListener('abort', done)

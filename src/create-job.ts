@@ -3,14 +3,15 @@
 // A 400 may mean a full concurrent limit (wait for a slot) or an exhausted quota (stop).
 import { fullJitterBackoffMs } from './backoff.ts'
 import type { CreateExportBody, ExportJob } from './clari-client.ts'
-import { ClariError, messageOf } from './errors.ts'
+import { Aborted, ClariError, messageOf } from './errors.ts'
+import { jobsMadeBy } from './job-match.ts'
 import type { PeriodContext } from './period-context.ts'
 import { CURRENT } from './periods.ts'
 
 /** Lost create answers tolerated for one period before giving up. */
 export const MAX_LOST_CREATES = 3
-/** Clari's clock and ours may disagree by this much when matching a job to an attempt. */
-export const CLOCK_SKEW_MS = 60_000
+/** Clari codes of a 400 that no wait can fix: no need to ask /admin/limits. */
+const NOT_A_LIMIT = ['no_such_forecast_config', 'missing_forecast_id', 'type_not_supported', 'bad_request', 'no_optin']
 
 export async function createJob(ctx: PeriodContext, period: string): Promise<string> {
   const { client, config, clock, signal, run } = ctx
@@ -18,16 +19,24 @@ export async function createJob(ctx: PeriodContext, period: string): Promise<str
   let limitWaits = 0
   for (;;) {
     if (run.stopReason) throw run.stopReason
+    // `current` names no quarter in Clari's file names, so a lost answer could not be told
+    // from another quarter's job: note which jobs exist before creating (one extra call).
+    const before = period === CURRENT ? await jobIdsNow(ctx) : undefined
     const attemptStart = clock.now()
+    run.pendingCreates.set(period, { since: attemptStart, before })
     try {
       const jobId = await client.createExport(config.forecastId, requestBody(ctx, period))
+      run.pendingCreates.delete(period)
       run.claimed.add(jobId)
       return jobId
     } catch (e) {
+      // Cut short while the call was out: the job may exist, and the cleanup looks for it.
+      if (e instanceof Aborted) throw e
+      run.pendingCreates.delete(period)
       if (!(e instanceof ClariError)) throw e
       if (e.kind === 'transient' || e.kind === 'lost') {
         ctx.log(period, `the answer to the create call was lost (${e.message}); looking for the job in Clari's job list before creating again`)
-        const adopted = await findCreatedJob(ctx, period, attemptStart)
+        const adopted = await findCreatedJob(ctx, period, attemptStart, before)
         if (adopted) {
           run.claimed.add(adopted.jobId)
           ctx.log(period, `found job ${adopted.jobId} (${adopted.fileName}) made by the lost call; using it instead of creating another`)
@@ -77,24 +86,27 @@ function requestBody(ctx: PeriodContext, period: string): CreateExportBody {
  * full concurrent limit (worth waiting for), or throws the right error for anything else.
  */
 async function limitVerdict(ctx: PeriodContext, rejection: ClariError): Promise<string> {
+  if (rejection.code && NOT_A_LIMIT.includes(rejection.code)) {
+    throw new ClariError('rejected', `${rejection.message}. ${fixFor(rejection)}`, 400, rejection.code)
+  }
   let limits
   try {
     limits = await ctx.client.getLimits()
   } catch (e) {
     throw new ClariError('rejected', `${rejection.message} (and /admin/limits could not be read to tell why: ${messageOf(e)})`, 400, rejection.code)
   }
-  if (limits.availableMonthlyQuota <= 0) {
+  if (limits.availableMonthlyQuota !== undefined && limits.availableMonthlyQuota <= 0) {
     const quota = new ClariError(
       'quota',
-      `Clari's monthly export quota is used up (${limits.monthlyQuota - limits.availableMonthlyQuota} of ${limits.monthlyQuota} used in the last 30 days, ${limits.availableMonthlyQuota} left), so no more jobs can be created. Exports that finished are kept; ask Clari support to raise the quota or run again when it frees up.`,
+      `Clari's monthly export quota is used up (${limits.monthlyQuota === undefined ? '' : `${limits.monthlyQuota - limits.availableMonthlyQuota} of ${limits.monthlyQuota} used in the last 30 days, `}${limits.availableMonthlyQuota} left), so no more jobs can be created. Exports that finished are kept; ask Clari support to raise the quota or run again when it frees up.`,
       400,
       rejection.code
     )
     ctx.run.stopReason = quota
     throw quota
   }
-  if (limits.availableConcurrentLimit <= 0) {
-    return `${limits.concurrentLimit - limits.availableConcurrentLimit} of ${limits.concurrentLimit} slots in use`
+  if (limits.availableConcurrentLimit !== undefined && limits.availableConcurrentLimit <= 0) {
+    return limits.concurrentLimit === undefined ? 'no free slot' : `${limits.concurrentLimit - limits.availableConcurrentLimit} of ${limits.concurrentLimit} slots in use`
   }
   // The limits look free now; if Clari's message was about limits, a slot has just freed.
   if (/quota|concurrent|limit/i.test(rejection.message)) return 'a slot has just freed'
@@ -110,8 +122,18 @@ function fixFor(e: ClariError): string {
   return "Check the 'forecast-id', 'types-to-export', 'currency' and 'scope-id' inputs."
 }
 
+/** Ids of the jobs Clari lists now, or undefined when the list cannot be read. */
+async function jobIdsNow(ctx: PeriodContext): Promise<Set<string> | undefined> {
+  try {
+    return new Set((await ctx.client.listJobs()).map(j => j.jobId))
+  } catch (e) {
+    if (e instanceof Aborted) throw e
+    return undefined
+  }
+}
+
 /** The job a lost create call made, if Clari's list shows one. */
-async function findCreatedJob(ctx: PeriodContext, period: string, attemptStart: number): Promise<ExportJob | undefined> {
+async function findCreatedJob(ctx: PeriodContext, period: string, attemptStart: number, before: ReadonlySet<string> | undefined): Promise<ExportJob | undefined> {
   let jobs: ExportJob[]
   try {
     jobs = await ctx.client.listJobs()
@@ -122,17 +144,17 @@ async function findCreatedJob(ctx: PeriodContext, period: string, attemptStart: 
       `the create call's answer was lost and Clari's job list could not be read to check whether the job exists (${messageOf(e)}). Check the export jobs in Clari before running again, so the export does not run twice.`
     )
   }
-  // Clari's file names embed "<forecastId>_<period>", e.g. clari_export_forecast_2021_Q1_20210415_015255.json.
-  const periodPattern = period === CURRENT ? '\\d{4}_Q[1-4]' : escapeRegExp(period)
-  const pattern = new RegExp(`(^|_)${escapeRegExp(ctx.config.forecastId)}_${periodPattern}`)
-  const matches = (fileName: string): boolean => pattern.test(fileName)
-  return jobs
-    .filter(j => typeof j.fileName === 'string' && matches(j.fileName))
-    .filter(j => !ctx.run.claimed.has(j.jobId))
-    .filter(j => (j.startTime ?? 0) >= attemptStart - CLOCK_SKEW_MS)
-    .sort((a, b) => (a.startTime ?? 0) - (b.startTime ?? 0))[0]
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const candidates = jobsMadeBy(
+    jobs,
+    { forecastId: ctx.config.forecastId, period, format: ctx.config.exportFormat, since: attemptStart, before },
+    { claimed: ctx.run.claimed, explicitPeriods: ctx.config.periods }
+  )
+  // `current` names no quarter: with two candidates we cannot tell which is ours.
+  if (period === CURRENT && candidates.length > 1) {
+    throw new ClariError(
+      'lost',
+      `the create call's answer was lost and Clari's job list shows ${candidates.length} jobs it may have made (${candidates.map(j => j.jobId).join(', ')}); not guessing. Check the export jobs in Clari before running again.`
+    )
+  }
+  return candidates[0]
 }

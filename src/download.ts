@@ -1,13 +1,14 @@
 // Streams one export to disk: a temporary name first, checked (byte count against
-// Content-Length, JSON well-formed), then renamed into place, so a file that exists is whole.
+// Content-Length, JSON or CSV well-formed), then renamed into place, so a file that exists
+// is whole.
 import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { CsvRowCounter } from './csv-rows.ts'
-import { ClariError, messageOf } from './errors.ts'
+import { CsvChecker } from './csv-check.ts'
+import { Aborted, ClariError, messageOf } from './errors.ts'
 import { JsonChecker } from './json-check.ts'
 
 export interface SavedFile {
@@ -20,14 +21,15 @@ export interface SavedFile {
 /**
  * Writes `body` to `dest` via `dest + '.partial'`. Throws ClariError('download') when the
  * stream breaks or ends short (worth another try), ClariError('export') when the bytes
- * arrived whole but are not valid JSON (another try would fetch the same bytes).
+ * arrived whole but are not a valid export (another try would fetch the same bytes).
+ * Aborting `signal` stops the download (the run was cut short).
  */
-export async function saveResults(body: IncomingMessage, dest: string, checkJson: boolean): Promise<SavedFile> {
+export async function saveResults(body: IncomingMessage, dest: string, format: 'JSON' | 'CSV', signal: AbortSignal): Promise<SavedFile> {
   const partial = `${dest}.partial`
   const expected = body.headers['content-length'] === undefined ? undefined : Number(body.headers['content-length'])
   const hash = createHash('sha256')
-  const json = checkJson ? new JsonChecker() : undefined
-  const csv = checkJson ? undefined : new CsvRowCounter()
+  const json = format === 'JSON' ? new JsonChecker() : undefined
+  const csv = format === 'CSV' ? new CsvChecker() : undefined
   let bytes = 0
   let badJson: string | undefined
   const inspect = new Transform({
@@ -41,8 +43,9 @@ export async function saveResults(body: IncomingMessage, dest: string, checkJson
   })
   try {
     try {
-      await pipeline(body, inspect, createWriteStream(partial))
+      await pipeline(body, inspect, createWriteStream(partial), { signal })
     } catch (e) {
+      if (signal.aborted) throw new Aborted()
       throw new ClariError('download', `the download broke after ${bytes} bytes${expected !== undefined ? ` of ${expected}` : ''}: ${messageOf(e)}`)
     }
     if (expected !== undefined && bytes !== expected) {
@@ -52,6 +55,8 @@ export async function saveResults(body: IncomingMessage, dest: string, checkJson
       const problem = badJson ?? json.end()
       if (problem) throw new ClariError('export', `Clari served ${bytes} bytes that are not valid JSON (${problem})`)
     }
+    const csvProblem = csv?.end()
+    if (csvProblem) throw new ClariError('export', `Clari served ${bytes} bytes that are not a valid CSV export: ${csvProblem}`)
     await rename(partial, dest)
   } catch (e) {
     await rm(partial, { force: true })

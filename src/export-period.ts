@@ -57,6 +57,12 @@ export async function exportPeriod(ctx: PeriodContext, period: string): Promise<
     } else {
       result.error = messageOf(e)
       if (e instanceof ClariError && e.kind === 'auth') run.stopReason = e
+      // A job this period gives up on must not keep holding a slot and quota.
+      if (result.jobId && run.inFlight.has(result.jobId)) {
+        const status = await cancelJob(ctx, period, result.jobId)
+        if (status) result.status = status
+        run.inFlight.delete(result.jobId)
+      }
     }
     ctx.event(period, `failed: ${result.error}`)
   } finally {
@@ -84,8 +90,9 @@ async function pollUntilTerminal(ctx: PeriodContext, period: string, jobId: stri
     try {
       job = await ctx.client.getJob(jobId)
     } catch (e) {
-      // A status call that failed through all its retries costs one attempt, not the export.
-      if (!(e instanceof ClariError && (e.kind === 'transient' || e.kind === 'rate-limited'))) throw e
+      // A status call that failed (after its own retries) costs one attempt, not the export;
+      // only a refused key or job access ends the polling.
+      if (!(e instanceof ClariError) || e.kind === 'auth') throw e
       ctx.log(period, `status check ${result.polls} failed: ${e.message}`)
     }
     const age = clock.now() - createdAt
@@ -136,7 +143,7 @@ async function download(ctx: PeriodContext, period: string, jobId: string, resul
     try {
       ctx.event(period, `downloading the results${attempt > 1 ? ` (attempt ${attempt} of ${MAX_DOWNLOAD_ATTEMPTS})` : ''}`)
       const body = await ctx.client.openResults(jobId)
-      const saved = await saveResults(body, dest, config.exportFormat === 'JSON')
+      const saved = await saveResults(body, dest, config.exportFormat, ctx.signal)
       result.file = file
       result.bytes = saved.bytes
       result.rows = saved.rows
@@ -144,8 +151,9 @@ async function download(ctx: PeriodContext, period: string, jobId: string, resul
       ctx.event(period, `saved ${file} (${saved.bytes} bytes${saved.rows === null ? '' : `, ${saved.rows} rows`})`)
       return
     } catch (e) {
-      const retryable = e instanceof ClariError && (e.kind === 'download' || e.kind === 'transient')
-      if (!retryable || attempt >= MAX_DOWNLOAD_ATTEMPTS) throw e
+      // Anything but a refused key or bad content may pass on a fresh try (the job is DONE).
+      const retryable = e instanceof ClariError && e.kind !== 'auth' && e.kind !== 'export'
+      if (!retryable || attempt >= MAX_DOWNLOAD_ATTEMPTS || ctx.signal.aborted) throw e
       ctx.log(period, `download attempt ${attempt} failed: ${messageOf(e)}; starting again from scratch`)
     }
   }

@@ -37,6 +37,8 @@ export interface TransportOptions {
 // Bounds so that nothing loops forever, whatever the server does.
 export const MAX_TRANSIENT_RETRIES = 5
 export const MAX_RATE_LIMIT_RETRIES = 20
+/** The longest single wait a 429 may ask for; a longer ask is cut to this and retried. */
+export const MAX_RATE_LIMIT_WAIT_MS = 15 * 60_000
 
 /** A response whose body has not been read yet. */
 export interface RawResponse {
@@ -96,14 +98,18 @@ export class Transport {
           throw new ClariError('rate-limited', `${method} ${this.describe(url)} was still rate limited (429) after ${rateLimits} retries`, 429)
         }
         rateLimits++
+        // A wait of zero (a date in the past) would retry at once: back off instead.
         const asked = requestedWaitMs(res.message.headers, this.o.clock.now())
-        const wait = asked ?? fullJitterBackoffMs(rateLimits, this.o.backoffBaseMs, this.o.backoffCapMs, this.o.random)
+        const wait = asked ? Math.min(asked, MAX_RATE_LIMIT_WAIT_MS) : fullJitterBackoffMs(rateLimits, this.o.backoffBaseMs, this.o.backoffCapMs, this.o.random)
         this.stats.retries++
-        this.o.log?.(`429 rate limited on ${method} ${this.describe(url)}; waiting ${(wait / 1000).toFixed(2)} s (${asked === undefined ? 'backoff' : 'as the response asked'})`)
+        this.o.log?.(
+          `429 rate limited on ${method} ${this.describe(url)}; waiting ${(wait / 1000).toFixed(2)} s (${asked ? (asked > wait ? `the response asked for ${(asked / 1000).toFixed(0)} s` : 'as the response asked') : 'backoff'})`
+        )
         this.o.gate.pause(wait)
         continue
       }
-      if (status >= 500 && policy.retryTransient && transientFailures < MAX_TRANSIENT_RETRIES) {
+      // 408 (request timeout) is a transient failure like a 5xx.
+      if ((status >= 500 || status === 408) && policy.retryTransient && transientFailures < MAX_TRANSIENT_RETRIES) {
         await drain(res)
         transientFailures++
         await this.backoff(transientFailures, `${method} ${this.describe(url)}: HTTP ${status}`)

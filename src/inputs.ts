@@ -61,9 +61,11 @@ export function readConfig(getInput: GetInput, workspace: string): Config {
   }
 
   const apiKey = required('api-key', 'pass your Clari API token from a secret, e.g. api-key: ${{ secrets.CLARI_API_KEY }}')
-  if (/\s/.test(apiKey)) throw new InputError('api-key', 'contains whitespace; copy the Clari API token exactly, without spaces or line breaks')
+  // An HTTP header value can carry only visible ASCII; anything else is a copy-paste slip.
+  if (!/^[\x21-\x7e]+$/.test(apiKey))
+    throw new InputError('api-key', 'contains whitespace or characters outside visible ASCII; copy the Clari API token exactly, without spaces or line breaks')
   const forecastId = required('forecast-id', 'give the forecast tab id from the Clari URL, e.g. forecast_total')
-  if (!/^[A-Za-z0-9._~-]+$/.test(forecastId)) {
+  if (!/^[A-Za-z0-9._~-]+$/.test(forecastId) || /^\.+$/.test(forecastId)) {
     throw new InputError('forecast-id', `is "${forecastId}"; use the forecast tab id from the Clari URL (letters, digits, '.', '_', '-', '~'), e.g. forecast_total`)
   }
 
@@ -127,11 +129,14 @@ export function readConfig(getInput: GetInput, workspace: string): Config {
   }
 }
 
+/** The longest duration any input takes: a week, far beyond any GitHub job. */
+const MAX_SECONDS = 7 * 24 * 3600
+
 function seconds(getInput: GetInput, name: string, fallback: string, { min }: { min: number }): number {
   const raw = getInput(name).trim() || fallback
   const n = Number(raw)
-  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(raw) || !Number.isFinite(n) || n < min) {
-    throw new InputError(name, `is "${raw}"; give a number of seconds${min > 0 ? ' greater than 0' : ', 0 or more'} (fractions such as 0.5 are allowed)`)
+  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(raw) || !Number.isFinite(n) || n < min || n > MAX_SECONDS) {
+    throw new InputError(name, `is "${raw}"; give a number of seconds${min > 0 ? ' greater than 0' : ', 0 or more'}, at most ${MAX_SECONDS} (fractions such as 0.5 are allowed)`)
   }
   return n * 1000
 }
@@ -192,6 +197,9 @@ function parseBaseUrl(raw: string): URL {
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new InputError('base-url', `is "${raw}"; give only the API root, without credentials, query or fragment, e.g. https://api.clari.com/v4`)
+  }
+  if (url.hostname.startsWith('[')) {
+    throw new InputError('base-url', `is "${raw}"; IPv6 address literals are not supported, use a host name (or 127.0.0.1 for a local simulator)`)
   }
   const loopback = LOOPBACK.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {

@@ -1,6 +1,7 @@
 // The action's main job: inputs → Clari export jobs → files + manifest → artifact →
 // outputs, summary and exit status. Whatever finished is kept, whatever else happens.
 import * as core from '@actions/core'
+import { mkdir } from 'node:fs/promises'
 import * as path from 'node:path'
 import { ArtifactStore, canUpload, type UploadedArtifact } from './artifact.ts'
 import { ClariClient } from './clari-client.ts'
@@ -36,6 +37,10 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
     redactor.add(apiKey.trim())
   }
   const redact = (s: string): string => redactor.redact(s)
+  // Downstream steps parse these with fromJSON(): they hold valid JSON even when the step fails early.
+  core.setOutput('succeeded', '[]')
+  core.setOutput('failed', '[]')
+  core.setOutput('job-ids', '{}')
   let config: Config
   try {
     config = readConfig(name => core.getInput(name), deps.env.GITHUB_WORKSPACE || process.cwd())
@@ -47,11 +52,24 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
     core.notice(`periods: dropped duplicate period(s) ${[...new Set(config.duplicatePeriods)].join(', ')}; each period is exported once`)
   }
 
+  core.setOutput('failed', JSON.stringify(config.periods))
+  // From here on a cancel or the deadline stops the run, whatever it is waiting on.
+  const { signal, cleanupSignal, reason, dispose } = cancellation(config, deps)
+  try {
+    await mkdir(config.outputDir, { recursive: true })
+  } catch (e) {
+    dispose()
+    core.setFailed(redact(`Input 'output-dir' is "${config.outputDir}", which cannot be used as a folder (${messageOf(e)}); give a folder path that does not name a file`))
+    return 1
+  }
+  core.setOutput('output-dir', config.outputDir)
+
   const store = config.uploadArtifact && canUpload(deps.env) ? new ArtifactStore(deps.env) : undefined
   // A re-run must not burn quota only to fail at upload time: check the name first.
-  if (store && !config.overwrite) {
+  if (store && !config.overwrite && !signal.aborted) {
     try {
       if (await store.exists(config.artifactName)) {
+        dispose()
         core.setFailed(
           `An artifact named "${config.artifactName}" already exists on this workflow run (a re-run?). Set 'overwrite: true' to replace it, or choose another 'artifact-name'. No Clari export was started.`
         )
@@ -62,13 +80,12 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
     }
   }
 
-  const { signal, cleanupSignal, reason, dispose } = cancellation(config, deps)
   const gate = new RateGate(deps.clock)
   const log = new PeriodLog(deps.clock, { info: core.info, debug: core.debug, group: printGroup }, redact)
-  const transportFor = (s: AbortSignal): Transport =>
+  const transportFor = (s: AbortSignal, g: RateGate): Transport =>
     new Transport({
       clock: deps.clock,
-      gate,
+      gate: g,
       redactor,
       signal: s,
       requestTimeoutMs: config.requestTimeoutMs,
@@ -77,8 +94,9 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
       random: deps.random,
       log: m => core.info(redact(m))
     })
-  const transport = transportFor(signal)
-  const cleanupTransport = transportFor(cleanupSignal)
+  const transport = transportFor(signal, gate)
+  // Cancels get their own gate: a long rate-limit pause must not keep them from going out.
+  const cleanupTransport = transportFor(cleanupSignal, new RateGate(deps.clock))
   const client = new ClariClient(transport, config.baseUrl, config.apiKey, redactor)
   const cleanupClient = new ClariClient(cleanupTransport, config.baseUrl, config.apiKey, redactor)
 
@@ -111,7 +129,13 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
     waitedSeconds: Math.round(gate.waitedMs) / 1000
   }
   const manifest: Manifest = { forecastId: config.forecastId, generatedAt: new Date(deps.clock.now()).toISOString(), periods: results, stats }
-  const manifestPath = await writeManifest(config.outputDir, manifest, redact)
+  let manifestPath = ''
+  let manifestError: string | undefined
+  try {
+    manifestPath = await writeManifest(config.outputDir, manifest, redact)
+  } catch (e) {
+    manifestError = redact(`Could not write manifest.json in ${config.outputDir}: ${messageOf(e)}`)
+  }
 
   const done = results.filter(r => r.status === 'DONE')
   let artifact: UploadedArtifact | undefined
@@ -121,7 +145,7 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
     artifactNote = `not uploaded: not running on GitHub Actions (no ACTIONS_RUNTIME_TOKEN); the files are in ${config.outputDir}`
     core.notice(artifactNote)
   } else if (store) {
-    const files = [...done.map(r => path.join(config.outputDir, r.file as string)), manifestPath]
+    const files = [...done.map(r => path.join(config.outputDir, r.file as string)), ...(manifestPath ? [manifestPath] : [])]
     try {
       artifact = await store.upload(files, config.outputDir, {
         name: config.artifactName,
@@ -143,7 +167,6 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
   core.setOutput('failed', JSON.stringify(failed))
   core.setOutput('job-ids', JSON.stringify(Object.fromEntries(results.filter(r => r.jobId).map(r => [r.period, r.jobId]))))
   core.setOutput('manifest', manifestPath)
-  core.setOutput('output-dir', config.outputDir)
   core.setOutput('artifact-id', artifact ? String(artifact.id) : '')
   core.setOutput('artifact-url', artifact?.url ?? '')
 
@@ -153,13 +176,14 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
 
   if (signal.aborted) {
     const left = failed.length ? failed.join(', ') : 'none'
-    core.setFailed(
-      redact(`The run was ${reason()}. Periods not exported: ${left}. Jobs still running in Clari were cancelled; what finished is in ${config.outputDir} and the manifest.`)
-    )
+    const cancels = outcome.uncancelled?.length
+      ? `Jobs that may still run in Clari, to cancel there: ${outcome.uncancelled.map(j => `${j.period} (${j.jobId})`).join(', ')}`
+      : 'Jobs still running in Clari were cancelled'
+    core.setFailed(redact(`The run was ${reason()}. Periods not exported: ${left}. ${cancels}; what finished is in ${config.outputDir} and the manifest.`))
     return 1
   }
-  if (uploadError) {
-    core.setFailed(uploadError)
+  if (manifestError || uploadError) {
+    core.setFailed((manifestError ?? uploadError) as string)
     return 1
   }
   const failNow = config.failOn === 'any' ? failed.length > 0 : config.failOn === 'all' ? succeeded.length === 0 : false
@@ -186,7 +210,8 @@ function cancellation(config: Config, deps: MainDeps): { signal: AbortSignal; cl
     void deps.clock.sleep(CLEANUP_BUDGET_MS, cleanup.signal).then(() => cleanup.abort())
   }
   const onCancel = (): void => stop('cancelled (the workflow run was cancelled)')
-  deps.cancelSignal?.addEventListener('abort', onCancel, { once: true })
+  if (deps.cancelSignal?.aborted) onCancel()
+  else deps.cancelSignal?.addEventListener('abort', onCancel, { once: true })
   const deadline = new AbortController()
   if (config.timeoutMs > 0) {
     void deps.clock.sleep(config.timeoutMs, deadline.signal).then(() => {

@@ -1,7 +1,7 @@
 // Parses the `periods` input: quarters (2024_Q3), ranges (2024_Q3..2025_Q2) and `current`.
 
 export const CURRENT = 'current'
-const QUARTER = /^(\d{4})_Q([1-4])$/
+const QUARTER = /^((?:19|2\d)\d\d)_Q([1-4])$/
 
 export class PeriodError extends Error {}
 
@@ -50,7 +50,9 @@ function expand(item: string): string[] {
 function quarterIndex(text: string): number {
   const m = QUARTER.exec(text)
   if (!m) {
-    throw new PeriodError(`has "${text}", which is not a fiscal quarter; write YYYY_QN with N from 1 to 4 (e.g. 2024_Q3), a range 2024_Q3..2025_Q2, or current`)
+    throw new PeriodError(
+      `has "${text}", which is not a fiscal quarter; write YYYY_QN with a year from 1900 to 2999 and N from 1 to 4 (e.g. 2024_Q3), a range 2024_Q3..2025_Q2, or current`
+    )
   }
   return Number(m[1]) * 4 + Number(m[2]) - 1
 }

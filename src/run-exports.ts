@@ -1,13 +1,13 @@
 // The whole run: check the limits, export every period (up to N jobs at once), and when
 // the run is cut short (signal or timeout) cancel every job still running in Clari.
-import { mkdir } from 'node:fs/promises'
 import type { ClariClient, Limits } from './clari-client.ts'
 import type { Clock } from './clock.ts'
 import { ClariError, messageOf } from './errors.ts'
 import { cancelJob, exportPeriod } from './export-period.ts'
 import type { Config } from './inputs.ts'
+import { jobsMadeBy } from './job-match.ts'
 import type { PeriodContext } from './period-context.ts'
-import type { PeriodResult } from './period-result.ts'
+import type { FinalStatus, PeriodResult } from './period-result.ts'
 import { PollPlanner } from './poll-planner.ts'
 import { RunState } from './run-state.ts'
 import { Slots } from './slots.ts'
@@ -31,16 +31,18 @@ export interface RunOutcome {
   concurrency: number
   /** A failure that stopped the run as a whole (auth, quota before start). */
   fatal?: ClariError
+  /** Jobs left queued or running in Clari because their cancel failed. */
+  uncancelled?: { period: string; jobId: string }[]
 }
 
 export async function runExports(deps: RunDeps): Promise<RunOutcome> {
   const { config, client, signal } = deps
-  await mkdir(config.outputDir, { recursive: true })
   const limits = await readLimits(deps)
-  if (limits && limits.availableMonthlyQuota < config.periods.length) {
+  const left = limits?.availableMonthlyQuota
+  if (left !== undefined && left < config.periods.length) {
     const fatal = new ClariError(
       'quota',
-      `Clari's monthly export quota has ${limits.availableMonthlyQuota} exports left (of ${limits.monthlyQuota}), fewer than the ${config.periods.length} periods asked for; nothing was created. Export fewer periods, or ask Clari support to raise the quota.`
+      `Clari's monthly export quota has ${left} exports left (of ${limits?.monthlyQuota ?? 'an unknown quota'}), fewer than the ${config.periods.length} periods asked for; nothing was created. Export fewer periods, or ask Clari support to raise the quota.`
     )
     return { results: [], concurrency: 0, fatal }
   }
@@ -60,11 +62,22 @@ export async function runExports(deps: RunDeps): Promise<RunOutcome> {
     log: deps.log,
     event: deps.event
   }
+  // Cut short: cancel at once what runs in Clari, while the periods wind down.
+  let cleanup: Promise<Map<string, Cancelled>> | undefined
+  const onAbort = (): void => void (cleanup = cancelLeftovers(deps, run))
+  signal.addEventListener('abort', onAbort, { once: true })
   // Every period starts at once and queues for a slot, in order.
   const results = await Promise.all(config.periods.map(p => exportPeriod(ctx, p)))
-
-  if (signal.aborted && run.inFlight.size > 0) await cancelInFlight(deps, run, results)
-  return { results, concurrency, fatal: run.stopReason }
+  signal.removeEventListener('abort', onAbort)
+  const uncancelled: { period: string; jobId: string }[] = []
+  for (const [period, c] of (await cleanup) ?? []) {
+    const r = results.find(x => x.period === period)
+    if (!r) continue
+    r.jobId ??= c.jobId
+    if (c.status) r.status = c.status
+    else uncancelled.push({ period, jobId: c.jobId })
+  }
+  return { results, concurrency, fatal: run.stopReason, uncancelled }
 }
 
 async function readLimits(deps: RunDeps): Promise<Limits | undefined> {
@@ -75,7 +88,8 @@ async function readLimits(deps: RunDeps): Promise<Limits | undefined> {
     )
     return limits
   } catch (e) {
-    if (e instanceof ClariError && e.kind === 'auth') throw e
+    // A bad key stops everything; without rights on /admin/limits the exports may still work.
+    if (e instanceof ClariError && e.kind === 'auth' && e.status === 401) throw e
     deps.warn(`Could not read Clari's /admin/limits (${messageOf(e)}); going on without the quota check`)
     return undefined
   }
@@ -83,20 +97,45 @@ async function readLimits(deps: RunDeps): Promise<Limits | undefined> {
 
 function chooseConcurrency(config: Config, limits: Limits | undefined, warn: (m: string) => void): number {
   const n = Math.min(config.maxConcurrentJobs === 'auto' ? (limits?.availableConcurrentLimit ?? 1) : config.maxConcurrentJobs, config.periods.length)
-  if (config.maxConcurrentJobs !== 'auto' && limits && n > limits.concurrentLimit) {
+  if (config.maxConcurrentJobs !== 'auto' && limits?.concurrentLimit !== undefined && n > limits.concurrentLimit) {
     warn(`max-concurrent-jobs is ${n} but the org's concurrent limit is ${limits.concurrentLimit}; jobs will wait for free slots`)
   }
   return Math.max(1, n)
 }
 
-async function cancelInFlight(deps: RunDeps, run: RunState, results: PeriodResult[]): Promise<void> {
+interface Cancelled {
+  jobId: string
+  /** Clari's status after the cancel, or undefined when it failed. */
+  status: FinalStatus | undefined
+}
+
+/**
+ * Cancels every job of this run still queued or running in Clari, including jobs whose
+ * create call was still out (found in Clari's job list), so none holds a slot or quota.
+ */
+async function cancelLeftovers(deps: RunDeps, run: RunState): Promise<Map<string, Cancelled>> {
+  const targets = [...run.inFlight].map(([jobId, period]) => ({ jobId, period }))
+  if (run.pendingCreates.size > 0) {
+    try {
+      const jobs = await deps.cleanupClient.listJobs()
+      for (const [period, { since, before }] of run.pendingCreates) {
+        const attempt = { forecastId: deps.config.forecastId, period, format: deps.config.exportFormat, since, before }
+        const made = jobsMadeBy(jobs, attempt, { claimed: run.claimed, explicitPeriods: deps.config.periods })
+        if (made.length === 1) targets.push({ jobId: made[0].jobId, period })
+      }
+    } catch (e) {
+      deps.warn(
+        `Could not read Clari's job list to find jobs whose create call was cut short (${messageOf(e)}); check Clari for running jobs of ${[...run.pendingCreates.keys()].join(', ')}`
+      )
+    }
+  }
+  const done = new Map<string, Cancelled>()
   await Promise.all(
-    [...run.inFlight].map(async ([jobId, period]) => {
+    targets.map(async ({ jobId, period }) => {
       const status = await cancelJob({ client: deps.cleanupClient, log: deps.log }, period, jobId)
-      const result = results.find(r => r.period === period)
-      if (result && status) result.status = status
+      done.set(period, { jobId, status })
       deps.event(period, status ? `job ${jobId} cancelled (${status})` : `job ${jobId} could not be cancelled; cancel it in Clari to free its slot`)
     })
   )
-  run.inFlight.clear()
+  return done
 }

@@ -100,7 +100,7 @@ export class FakeClari {
     const at = this.clock.now()
     this.calls.push({ method: 'limits', at })
     const free = this.concurrentLimit - this.active(at)
-    return { concurrentLimit: this.concurrentLimit, monthlyQuota: 1000, availableConcurrentLimit: free, availableMonthlyQuota: 1000, runningJobIds: [] }
+    return { concurrentLimit: this.concurrentLimit, monthlyQuota: 1000, availableConcurrentLimit: free, availableMonthlyQuota: 1000 }
   }
 
   async openResults(jobId: string): Promise<IncomingMessage> {

@@ -1,6 +1,6 @@
 // The scheduling logic on virtual time: when jobs are created, how often they are polled,
 // how soon completion is noticed, and how many run at once. No real sleeps.
-import { mkdtemp } from 'node:fs/promises'
+import { mkdir, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -21,6 +21,7 @@ async function scenario(inputs: Record<string, string>, fake: (clock: VirtualClo
   const clari = fake(clock)
   const dir = await mkdtemp(path.join(tmpdir(), 'clari-sched-'))
   const config = readConfig(n => ({ 'api-key': 'k', 'forecast-id': 'f', periods: PERIODS.join(','), ...inputs })[n] ?? '', dir)
+  await mkdir(config.outputDir)
   const start = clock.now()
   const events: string[] = []
   const outcome: RunOutcome = await clock.run(
