@@ -39,7 +39,7 @@ export async function createJob(ctx: PeriodContext, period: string): Promise<str
         const adopted = await findCreatedJob(ctx, period, attemptStart, before)
         if (adopted) {
           run.claimed.add(adopted.jobId)
-          ctx.log(period, `found job ${adopted.jobId} (${adopted.fileName}) made by the lost call; using it instead of creating another`)
+          ctx.event(period, `found job ${adopted.jobId} (${adopted.fileName}) made by the lost call; using it instead of creating another`)
           return adopted.jobId
         }
         if (++lostAnswers > MAX_LOST_CREATES) {
@@ -87,7 +87,7 @@ function requestBody(ctx: PeriodContext, period: string): CreateExportBody {
  */
 async function limitVerdict(ctx: PeriodContext, rejection: ClariError): Promise<string> {
   if (rejection.code && NOT_A_LIMIT.includes(rejection.code)) {
-    throw new ClariError('rejected', `${rejection.message}. ${fixFor(rejection)}`, 400, rejection.code)
+    throw refusal(rejection)
   }
   let limits
   try {
@@ -110,16 +110,23 @@ async function limitVerdict(ctx: PeriodContext, rejection: ClariError): Promise<
   }
   // The limits look free now; if Clari's message was about limits, a slot has just freed.
   if (/quota|concurrent|limit/i.test(rejection.message)) return 'a slot has just freed'
-  throw new ClariError('rejected', `${rejection.message}. ${fixFor(rejection)}`, 400, rejection.code)
+  throw refusal(rejection)
 }
 
-function fixFor(e: ClariError): string {
+/** Clari's refusal, with the input to fix; marked run-wide when every period would meet it. */
+function refusal(e: ClariError): ClariError {
   const text = `${e.code ?? ''} ${e.message}`
-  if (/no_such_forecast|forecast.*(not exist|does not)/i.test(text)) return "Check the 'forecast-id' input: use the forecast tab id from the Clari URL."
-  if (/type/i.test(text)) return "Check the 'types-to-export' input: Clari's export API does not accept every type (crm_total and crm_closed are refused)."
-  if (/currency/i.test(text)) return "Check the 'currency' input: use a currency code your Clari org supports, or leave it empty."
-  if (/scope|optin/i.test(text)) return "Check the 'scope-id' input and the token user's place in the forecast hierarchy."
-  return "Check the 'forecast-id', 'types-to-export', 'currency' and 'scope-id' inputs."
+  let fix = "Check the 'forecast-id', 'types-to-export', 'currency' and 'scope-id' inputs."
+  let runWide = true
+  if (/no_such_forecast|missing_forecast/i.test(text)) fix = "Check the 'forecast-id' input: use the forecast tab id from the Clari URL."
+  else if (/type_not_supported|typesToExport values|typeToExport/i.test(text))
+    fix = "Check the 'types-to-export' input: Clari's export API does not accept every type (crm_total and crm_closed are refused)."
+  else if (/currency/i.test(text)) fix = "Check the 'currency' input: use a currency code your Clari org supports, or leave it empty."
+  else if (/scope|optin/i.test(text)) fix = "Check the 'scope-id' input and the token user's place in the forecast hierarchy."
+  else runWide = false
+  const refused = new ClariError('rejected', `${e.message}. ${fix}`, 400, e.code)
+  refused.runWide = runWide
+  return refused
 }
 
 /** Ids of the jobs Clari lists now, or undefined when the list cannot be read. */

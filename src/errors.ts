@@ -6,6 +6,7 @@ export type FailureKind =
   | 'transient' // 5xx or a dropped connection, after the retries ran out
   | 'rate-limited' // still 429 after the retries ran out
   | 'lost' // the answer was lost and we cannot tell what happened
+  | 'unreachable' // no connection to Clari at all: nothing was sent
   | 'download' // a results download that stayed short or broken
   | 'export' // the job itself failed or its data was unusable
   | 'quota' // the monthly quota is used up
@@ -15,6 +16,8 @@ export class ClariError extends Error {
   readonly kind: FailureKind
   readonly status?: number
   readonly code?: string
+  /** The same request would fail for every period (a bad forecast, type or currency). */
+  runWide = false
   constructor(kind: FailureKind, message: string, status?: number, code?: string) {
     super(message)
     this.name = 'ClariError'

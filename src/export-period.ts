@@ -7,6 +7,7 @@ import { saveResults } from './download.ts'
 import { Aborted, ClariError, messageOf } from './errors.ts'
 import type { PeriodContext } from './period-context.ts'
 import { emptyResult, type FinalStatus, type PeriodResult } from './period-result.ts'
+import { CURRENT } from './periods.ts'
 
 /** Downloads tried from scratch before a period gives up on a finished job. */
 export const MAX_DOWNLOAD_ATTEMPTS = 3
@@ -49,14 +50,16 @@ export async function exportPeriod(ctx: PeriodContext, period: string): Promise<
         `Clari reported the job ${job.status}${job.status === 'FAILED' ? ' (Clari could not build the export; with schedule ONCE or MAX Clari retries it itself 30 minutes later)' : ''}`
       )
     }
+    result.quarter = period === CURRENT ? quarterIn(job.fileName, config.forecastId) : period
     await download(ctx, period, jobId, result)
     result.status = 'DONE'
   } catch (e) {
     if (e instanceof Aborted || signal.aborted) {
-      result.error = 'the run was cancelled before this export finished'
+      result.error = result.jobId ? 'the run was cut short (cancelled or out of time) before this export finished' : 'not started: the run was cut short (cancelled or out of time)'
     } else {
       result.error = messageOf(e)
-      if (e instanceof ClariError && e.kind === 'auth') run.stopReason = e
+      // Failures that every other period would meet too stop the run from creating more jobs.
+      if (e instanceof ClariError && (e.kind === 'auth' || e.kind === 'unreachable' || (e.kind === 'rejected' && e.runWide))) run.stopReason = e
       // A job this period gives up on must not keep holding a slot and quota.
       if (result.jobId && run.inFlight.has(result.jobId)) {
         const status = await cancelJob(ctx, period, result.jobId)
@@ -123,7 +126,10 @@ async function pollUntilTerminal(ctx: PeriodContext, period: string, jobId: stri
   )
 }
 
-/** Cancels a job; returns Clari's new status, or undefined if the cancel failed. */
+/**
+ * Cancels a job; returns its status afterwards (CANCELLED or ABORTED, or the terminal
+ * status it reached just before the cancel), or undefined if the cancel failed.
+ */
 export async function cancelJob(ctx: Pick<PeriodContext, 'client' | 'log'>, period: string, jobId: string): Promise<FinalStatus | undefined> {
   try {
     const status = await ctx.client.cancelJob(jobId)
@@ -131,7 +137,14 @@ export async function cancelJob(ctx: Pick<PeriodContext, 'client' | 'log'>, peri
     return status === 'CANCELLED' || status === 'ABORTED' ? status : undefined
   } catch (e) {
     ctx.log(period, `could not cancel job ${jobId}: ${messageOf(e)}`)
-    return undefined
+    // Clari refuses to cancel a job that has just finished: then that is its status.
+    if (!(e instanceof ClariError) || e.kind !== 'rejected') return undefined
+    try {
+      const job = await ctx.client.getJob(jobId)
+      return TERMINAL_STATUSES.includes(job.status) ? (job.status as FinalStatus) : undefined
+    } catch {
+      return undefined
+    }
   }
 }
 
@@ -157,6 +170,13 @@ async function download(ctx: PeriodContext, period: string, jobId: string, resul
       ctx.log(period, `download attempt ${attempt} failed: ${messageOf(e)}; starting again from scratch`)
     }
   }
+}
+
+/** The quarter in a Clari file name such as clari_export_forecast_total_2026_Q4_20261207_060000.json. */
+function quarterIn(fileName: string | undefined, forecastId: string): string | null {
+  const at = fileName?.indexOf(`${forecastId}_`) ?? -1
+  const m = at < 0 ? null : /^(\d{4}_Q[1-4])/.exec((fileName as string).slice(at + forecastId.length + 1))
+  return m ? m[1] : null
 }
 
 function round(n: number): number {

@@ -36,6 +36,20 @@ export interface TransportOptions {
 
 // Bounds so that nothing loops forever, whatever the server does.
 export const MAX_TRANSIENT_RETRIES = 5
+/** Failures to connect at all: the request never left, so any call may be retried, a few times. */
+export const MAX_CONNECT_RETRIES = 3
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID'
+])
 export const MAX_RATE_LIMIT_RETRIES = 20
 /** The longest single wait a 429 may ask for; a longer ask is cut to this and retried. */
 export const MAX_RATE_LIMIT_WAIT_MS = 15 * 60_000
@@ -69,6 +83,7 @@ export class Transport {
    */
   async send(method: string, url: URL, headers: OutgoingHttpHeaders, body: string | null, policy: RetryPolicy): Promise<RawResponse> {
     let transientFailures = 0
+    let connectFailures = 0
     let rateLimits = 0
     for (;;) {
       await this.o.gate.pass(this.o.signal)
@@ -80,6 +95,17 @@ export class Transport {
       } catch (e) {
         if (e instanceof Aborted) throw e
         const reason = this.o.redactor.redact(e instanceof Error ? e.message : String(e))
+        if (NOT_SENT.has((e as { code?: string }).code ?? '')) {
+          if (connectFailures >= MAX_CONNECT_RETRIES) {
+            throw new ClariError(
+              'unreachable',
+              `could not reach Clari at ${url.host} (${reason}). Check 'base-url', and that the runner can reach that host (DNS, firewall, proxy, TLS certificates).`
+            )
+          }
+          connectFailures++
+          await this.backoff(connectFailures, `${method} ${this.describe(url)}: ${reason}`)
+          continue
+        }
         if (!policy.retryTransient || transientFailures >= MAX_TRANSIENT_RETRIES) {
           throw new ClariError('transient', `${method} ${this.describe(url)} failed: ${reason}`)
         }

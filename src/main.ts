@@ -19,6 +19,8 @@ import { renderSummary, size } from './summary.ts'
 
 /** Time the cleanup (cancels) gets after a cancel signal: the runner kills soon after. */
 const CLEANUP_BUDGET_MS = 5_000
+/** Per-period error annotations, leaving room for the step's own error among GitHub's 10. */
+const MAX_PERIOD_ANNOTATIONS = 8
 
 export interface MainDeps {
   env: NodeJS.ProcessEnv
@@ -33,7 +35,8 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
   const redactor = new Redactor()
   const apiKey = core.getInput('api-key')
   if (apiKey.trim()) {
-    core.setSecret(apiKey.trim())
+    // ::add-mask:: tells the runner to mask the key; run anywhere else it would only print it.
+    if (deps.env.GITHUB_ACTIONS === 'true') core.setSecret(apiKey.trim())
     redactor.add(apiKey.trim())
   }
   const redact = (s: string): string => redactor.redact(s)
@@ -172,7 +175,11 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
 
   const fatal = outcome.fatal ? redact(outcome.fatal.message) : undefined
   await writeSummary(redact(renderSummary(manifest, { concurrency: outcome.concurrency, artifactUrl: artifact?.url ?? '', artifactNote, fatal })))
-  for (const r of results.filter(r => r.status !== 'DONE')) core.error(redact(`${r.period}: ${r.error ?? r.status}`), { title: `Clari export of ${r.period} failed` })
+  // One annotation per period that failed on its own (GitHub shows only the first 10 of a step);
+  // periods never started are covered by the run's own error.
+  const ownFailures = results.filter(r => r.status !== 'DONE' && !r.error?.startsWith('not started'))
+  for (const r of ownFailures.slice(0, MAX_PERIOD_ANNOTATIONS)) core.error(redact(`${r.period}: ${r.error ?? r.status}`), { title: `Clari export of ${r.period} failed` })
+  if (ownFailures.length > MAX_PERIOD_ANNOTATIONS) core.error(`… and ${ownFailures.length - MAX_PERIOD_ANNOTATIONS} more failed period(s); see the job summary`)
 
   if (signal.aborted) {
     const left = failed.length ? failed.join(', ') : 'none'

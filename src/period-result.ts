@@ -3,6 +3,8 @@ export type FinalStatus = 'DONE' | 'FAILED' | 'CANCELLED' | 'ABORTED' | 'ERROR'
 
 export interface PeriodResult {
   period: string
+  /** The fiscal quarter exported: the period itself, or for `current` the one Clari chose (from the job's file name). */
+  quarter: string | null
   status: FinalStatus
   jobId: string | null
   /** Relative to the manifest; null when no file was written. */
@@ -23,6 +25,7 @@ export interface PeriodResult {
 export function emptyResult(period: string): PeriodResult {
   return {
     period,
+    quarter: null,
     status: 'ERROR',
     jobId: null,
     file: null,

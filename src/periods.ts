@@ -43,12 +43,11 @@ function expand(item: string): string[] {
     for (let i = from; i <= to; i++) out.push(label(i))
     return out
   }
-  quarterIndex(item)
-  return [item]
+  return [label(quarterIndex(item))]
 }
 
 function quarterIndex(text: string): number {
-  const m = QUARTER.exec(text)
+  const m = QUARTER.exec(text.replace(/_q(\d)$/, '_Q$1'))
   if (!m) {
     throw new PeriodError(
       `has "${text}", which is not a fiscal quarter; write YYYY_QN with a year from 1900 to 2999 and N from 1 to 4 (e.g. 2024_Q3), a range 2024_Q3..2025_Q2, or current`

@@ -74,7 +74,8 @@ export async function runExports(deps: RunDeps): Promise<RunOutcome> {
     const r = results.find(x => x.period === period)
     if (!r) continue
     r.jobId ??= c.jobId
-    if (c.status) r.status = c.status
+    if (c.status === 'DONE') r.error = `job ${c.jobId} finished in Clari just as the run was cut short; its result was not downloaded (re-run to fetch it)`
+    else if (c.status) r.status = c.status
     else uncancelled.push({ period, jobId: c.jobId })
   }
   return { results, concurrency, fatal: run.stopReason, uncancelled }
@@ -89,7 +90,7 @@ async function readLimits(deps: RunDeps): Promise<Limits | undefined> {
     return limits
   } catch (e) {
     // A bad key stops everything; without rights on /admin/limits the exports may still work.
-    if (e instanceof ClariError && e.kind === 'auth' && e.status === 401) throw e
+    if (e instanceof ClariError && ((e.kind === 'auth' && e.status === 401) || e.kind === 'unreachable')) throw e
     deps.warn(`Could not read Clari's /admin/limits (${messageOf(e)}); going on without the quota check`)
     return undefined
   }
@@ -98,7 +99,7 @@ async function readLimits(deps: RunDeps): Promise<Limits | undefined> {
 function chooseConcurrency(config: Config, limits: Limits | undefined, warn: (m: string) => void): number {
   const n = Math.min(config.maxConcurrentJobs === 'auto' ? (limits?.availableConcurrentLimit ?? 1) : config.maxConcurrentJobs, config.periods.length)
   if (config.maxConcurrentJobs !== 'auto' && limits?.concurrentLimit !== undefined && n > limits.concurrentLimit) {
-    warn(`max-concurrent-jobs is ${n} but the org's concurrent limit is ${limits.concurrentLimit}; jobs will wait for free slots`)
+    warn(`max-concurrent-jobs is ${config.maxConcurrentJobs} but the org's concurrent limit is ${limits.concurrentLimit}; jobs beyond it will wait for free slots`)
   }
   return Math.max(1, n)
 }
@@ -134,7 +135,13 @@ async function cancelLeftovers(deps: RunDeps, run: RunState): Promise<Map<string
     targets.map(async ({ jobId, period }) => {
       const status = await cancelJob({ client: deps.cleanupClient, log: deps.log }, period, jobId)
       done.set(period, { jobId, status })
-      deps.event(period, status ? `job ${jobId} cancelled (${status})` : `job ${jobId} could not be cancelled; cancel it in Clari to free its slot`)
+      const what =
+        status === 'CANCELLED' || status === 'ABORTED'
+          ? `cancelled (${status})`
+          : status
+            ? `had already ended (${status})`
+            : 'could not be cancelled; cancel it in Clari to free its slot'
+      deps.event(period, `job ${jobId} ${what}`)
     })
   )
   return done

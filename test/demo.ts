@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
+import { createInterface } from 'node:readline'
 import { startSimulator } from './simulator/server.ts'
 import { ACTION, actionEnv, NODE24, parseOutputs, ROOT } from './support/run-action.ts'
 
@@ -25,7 +26,7 @@ const sim = real
       defaults: { queuedSeconds: 3, runSeconds: 30, rows: 40 },
       periods: { '2025_Q4': { runSeconds: 45 }, '2026_Q1': { runSeconds: 55 }, current: { runSeconds: 25 } },
       concurrentLimit: 3,
-      // One 429 and one 5xx on a status call, to show how they are handled.
+      // One 429 and one 5xx on a status call, on purpose: the log shows how they are handled.
       faults: [
         { kind: 'status', code: 429, route: 'status', style: 'retry-after-seconds', waitSeconds: 0.2 },
         { kind: 'status', code: 503, route: 'status' }
@@ -50,7 +51,11 @@ const inputs: Record<string, string> = real
 
 console.log(real ? `Running against Clari (${inputs['forecast-id']}, ${inputs.periods})` : `Clari simulator at ${sim!.url}`)
 console.log(`Running ${path.relative(process.cwd(), ACTION)} on Node 24 with workspace ${path.relative(process.cwd(), out)}/\n`)
-const child = spawn(NODE24, [ACTION], { cwd: out, env: actionEnv(inputs, files), stdio: ['ignore', 'inherit', 'inherit'] })
+const child = spawn(NODE24, [ACTION], { cwd: out, env: actionEnv(inputs, files), stdio: ['ignore', 'pipe', 'inherit'] })
+// The runner swallows ::add-mask:: lines; a terminal would show the key, so drop them here too.
+createInterface({ input: child.stdout }).on('line', line => {
+  if (!line.startsWith('::add-mask::')) console.log(line)
+})
 const code = await new Promise<number>(resolve => child.on('close', c => resolve(c ?? 1)))
 await sim?.close()
 

@@ -124,3 +124,44 @@ describe('clear failures instead of crashes', () => {
     expect(JSON.parse(run.outputs.failed)).toEqual([])
   })
 })
+
+it('an unreachable Clari fails the run at once with what to check, creating nothing', async () => {
+  const sim = await simulator()
+  const url = sim.url
+  await closeSimulators() // nothing listens there any more
+  const run = await runAction({
+    'api-key': 'k-1',
+    'forecast-id': 'forecast_total',
+    periods: '2025_Q1,2025_Q2',
+    'base-url': url,
+    'poll-interval': '0.05',
+    'max-poll-interval': '0.1'
+  })
+  expect(run.code).toBe(1)
+  expect(run.stdout).toMatch(/::error::could not reach Clari at 127\.0\.0\.1:\d+ \(.*ECONNREFUSED.*\)\. Check 'base-url'/)
+  expect((await manifestOf(run)).periods.map(p => p.error)).toEqual([
+    expect.stringMatching(/^not started: could not reach/),
+    expect.stringMatching(/^not started: could not reach/)
+  ])
+})
+
+it('a refusal every period would meet (unknown forecast) stops after the first create', async () => {
+  const sim = await simulator({ forecasts: ['forecast_total'] })
+  const run = await runAction(simInputs(sim, { periods: '2025_Q1..2025_Q4', 'forecast-id': 'Forecast_Total' }))
+  expect(run.code).toBe(1)
+  expect(sim.requests.filter(r => r.route === 'create')).toHaveLength(1)
+  const manifest = await manifestOf(run)
+  expect(manifest.periods[0].error).toMatch(/Check the 'forecast-id' input/)
+  expect(manifest.periods[3].error).toMatch(/^not started: .*Check the 'forecast-id' input/)
+  expect(run.stdout.match(/::error title=Clari export of/g)).toHaveLength(1)
+})
+
+it('the manifest names the quarter Clari exported for current', async () => {
+  const sim = await simulator({ currentPeriod: '2026_Q4' })
+  const run = await runAction(simInputs(sim, { periods: 'current,2025_Q1' }))
+  expect(run.code, run.stdout).toBe(0)
+  expect((await manifestOf(run)).periods.map(p => [p.period, p.quarter])).toEqual([
+    ['current', '2026_Q4'],
+    ['2025_Q1', '2025_Q1']
+  ])
+})

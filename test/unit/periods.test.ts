@@ -9,6 +9,9 @@ describe('parsePeriods', () => {
     expect(parsePeriods('2024_Q3..2025_Q2').periods).toEqual(['2024_Q3', '2024_Q4', '2025_Q1', '2025_Q2'])
     expect(parsePeriods('2024_Q1..2024_Q1').periods).toEqual(['2024_Q1'])
   })
+  it('takes a lower-case q', () => {
+    expect(parsePeriods('2024_q3..2024_Q4').periods).toEqual(['2024_Q3', '2024_Q4'])
+  })
   it('drops duplicates and reports them', () => {
     const p = parsePeriods('2024_Q3..2024_Q4, 2024_Q4, CURRENT, current')
     expect(p.periods).toEqual(['2024_Q3', '2024_Q4', 'current'])
@@ -23,7 +26,8 @@ describe('parsePeriods', () => {
     ['24_Q1', /"24_Q1"/],
     ['2025_Q2..2024_Q3', /runs backwards.*2024_Q3\.\.2025_Q2/],
     ['2024_Q1..', /""/],
-    ['2024_Q1..2024_Q2..2024_Q3', /not a fiscal quarter/]
+    ['2024_Q1..2024_Q2..2024_Q3', /not a fiscal quarter/],
+    ['1899_Q4', /year from 1900 to 2999/]
   ])('refuses %j', (text, message) => {
     expect(() => parsePeriods(text)).toThrow(message)
   })
