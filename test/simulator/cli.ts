@@ -9,13 +9,33 @@ import { parseArgs } from 'node:util'
 import { startSimulator } from './server.ts'
 import type { SimulatorOptions } from './server.ts'
 
-const { values } = parseArgs({
-  options: {
-    config: { type: 'string' },
-    port: { type: 'string' },
-    'print-json': { type: 'boolean', default: false }
-  }
-})
+const USAGE = `Usage: npm run simulator -- [--port N] [--config options.json] [--print-json]
+
+Starts the Clari API simulator on 127.0.0.1 and prints its URL and API key.
+  --port N          listen on port N (default: a free port)
+  --config FILE     SimulatorOptions as JSON: job times, limits, faults (see test/simulator/types.ts;
+                    example: test/simulator/workflow-config.json)
+  --print-json      print {url, apiKey, storageUrl} as one JSON line, and the request record on exit
+`
+
+let values: { config?: string; port?: string; 'print-json'?: boolean; help?: boolean }
+try {
+  values = parseArgs({
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      'print-json': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false }
+    }
+  }).values
+} catch (e) {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`)
+  process.exit(2)
+}
+if (values.help) {
+  process.stdout.write(USAGE)
+  process.exit(0)
+}
 
 const options: SimulatorOptions = values.config ? (JSON.parse(readFileSync(values.config, 'utf8')) as SimulatorOptions) : {}
 if (values.port !== undefined) {
