@@ -9,8 +9,9 @@ export class RateGate {
   private nextSlotAt = 0
   private spacingMs = 0
   private spacingUntil = 0
-  /** Total time callers spent held back by the gate, for the manifest's stats. */
+  /** Wall time during which some caller was held back, for the manifest's stats (overlapping waits count once). */
   waitedMs = 0
+  private countedUntil = 0
 
   private readonly clock: Clock
   constructor(clock: Clock) {
@@ -29,7 +30,8 @@ export class RateGate {
         return
       }
       // Concurrent callers wake together; the loop lets one take the slot and the rest wait on.
-      this.waitedMs += at - now
+      this.waitedMs += Math.max(0, at - Math.max(now, this.countedUntil))
+      this.countedUntil = Math.max(this.countedUntil, at)
       await this.clock.sleep(at - now, signal)
     }
   }
