@@ -6,6 +6,7 @@ import * as path from 'node:path'
 import { ArtifactStore, canUpload, type UploadedArtifact } from './artifact.ts'
 import { ClariClient } from './clari-client.ts'
 import { systemClock, type Clock } from './clock.ts'
+import { cancellation } from './cancellation.ts'
 import { Aborted, ClariError, messageOf } from './errors.ts'
 import { Transport } from './http.ts'
 import { InputError, readConfig, type Config } from './inputs.ts'
@@ -16,9 +17,8 @@ import { RateGate } from './rate-gate.ts'
 import { Redactor } from './redact.ts'
 import { runExports, type RunOutcome } from './run-exports.ts'
 import { renderSummary, size } from './summary.ts'
+import { verdict } from './verdict.ts'
 
-/** Time the cleanup (cancels) gets after a cancel signal: the runner kills soon after. */
-const CLEANUP_BUDGET_MS = 5_000
 /** Per-period error annotations, leaving room for the step's own error among GitHub's 10. */
 const MAX_PERIOD_ANNOTATIONS = 8
 
@@ -57,7 +57,7 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
 
   core.setOutput('failed', JSON.stringify(config.periods))
   // From here on a cancel or the deadline stops the run, whatever it is waiting on.
-  const { signal, cleanupSignal, reason, dispose } = cancellation(config, deps)
+  const { signal, cleanupSignal, reason, dispose } = cancellation(config.timeoutMs, deps.clock, deps.cancelSignal, m => core.warning(m))
   try {
     await mkdir(config.outputDir, { recursive: true })
   } catch (e) {
@@ -141,29 +141,8 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
   }
 
   const done = results.filter(r => r.status === 'DONE')
-  let artifact: UploadedArtifact | undefined
-  let artifactNote = 'not uploaded (upload-artifact: false)'
-  let uploadError: string | undefined
-  if (config.uploadArtifact && !store) {
-    artifactNote = `not uploaded: not running on GitHub Actions (no ACTIONS_RUNTIME_TOKEN); the files are in ${config.outputDir}`
-    core.notice(artifactNote)
-  } else if (store) {
-    const files = [...done.map(r => path.join(config.outputDir, r.file as string)), ...(manifestPath ? [manifestPath] : [])]
-    try {
-      artifact = await store.upload(files, config.outputDir, {
-        name: config.artifactName,
-        retentionDays: config.retentionDays,
-        compressionLevel: config.compressionLevel,
-        overwrite: config.overwrite
-      })
-      artifactNote = `${config.artifactName} (${done.length} export(s) + manifest.json, ${size(artifact.size)} zipped)`
-      core.info(`Uploaded artifact ${config.artifactName} (id ${artifact.id})`)
-    } catch (e) {
-      uploadError = redact(`Uploading the artifact "${config.artifactName}" failed: ${messageOf(e)}. The files are still in ${config.outputDir}.`)
-      artifactNote = uploadError
-    }
-  }
-
+  const files = [...done.map(r => path.join(config.outputDir, r.file as string)), ...(manifestPath ? [manifestPath] : [])]
+  const { artifact, note: artifactNote, error: uploadError } = await publish(store, files, config, redact)
   const succeeded = done.map(r => r.period)
   const failed = results.filter(r => r.status !== 'DONE').map(r => r.period)
   core.setOutput('succeeded', JSON.stringify(succeeded))
@@ -181,59 +160,19 @@ export async function run(deps: MainDeps = { env: process.env, clock: systemCloc
   for (const r of ownFailures.slice(0, MAX_PERIOD_ANNOTATIONS)) core.error(redact(`${r.period}: ${r.error ?? r.status}`), { title: `Clari export of ${r.period} failed` })
   if (ownFailures.length > MAX_PERIOD_ANNOTATIONS) core.error(`… and ${ownFailures.length - MAX_PERIOD_ANNOTATIONS} more failed period(s); see the job summary`)
 
-  if (signal.aborted) {
-    const left = failed.length ? failed.join(', ') : 'none'
-    const cancels = outcome.uncancelled?.length
-      ? `Jobs that may still run in Clari, to cancel there: ${outcome.uncancelled.map(j => `${j.period} (${j.jobId})`).join(', ')}`
-      : 'Jobs still running in Clari were cancelled'
-    core.setFailed(redact(`The run was ${reason()}. Periods not exported: ${left}. ${cancels}; what finished is in ${config.outputDir} and the manifest.`))
-    return 1
-  }
-  if (manifestError || uploadError) {
-    core.setFailed((manifestError ?? uploadError) as string)
-    return 1
-  }
-  const failNow = config.failOn === 'any' ? failed.length > 0 : config.failOn === 'all' ? succeeded.length === 0 : false
-  if (failNow) {
-    core.setFailed(
-      redact(fatal ?? `${failed.length} of ${results.length} period(s) failed: ${failed.join(', ')} (fail-on: ${config.failOn}); see the manifest and the job summary`)
-    )
-    return 1
-  }
-  if (failed.length > 0) core.warning(`${failed.length} period(s) failed (${failed.join(', ')}), but fail-on is ${config.failOn}`)
-  return 0
-}
-
-/** One AbortSignal for the run (cancel signal or timeout), and one for the cleanup after it. */
-function cancellation(config: Config, deps: MainDeps): { signal: AbortSignal; cleanupSignal: AbortSignal; reason: () => string; dispose: () => void } {
-  const run = new AbortController()
-  const cleanup = new AbortController()
-  let why = ''
-  const stop = (r: string): void => {
-    if (run.signal.aborted) return
-    why = r
-    core.warning(`Stopping: ${r}; cancelling the jobs still running in Clari`)
-    run.abort()
-    void deps.clock.sleep(CLEANUP_BUDGET_MS, cleanup.signal).then(() => cleanup.abort())
-  }
-  const onCancel = (): void => stop('cancelled (the workflow run was cancelled)')
-  if (deps.cancelSignal?.aborted) onCancel()
-  else deps.cancelSignal?.addEventListener('abort', onCancel, { once: true })
-  const deadline = new AbortController()
-  if (config.timeoutMs > 0) {
-    void deps.clock.sleep(config.timeoutMs, deadline.signal).then(() => {
-      if (!deadline.signal.aborted) stop(`out of time (timeout: ${config.timeoutMs / 1000} s)`)
-    })
-  }
-  return {
-    signal: run.signal,
-    cleanupSignal: cleanup.signal,
-    reason: () => why,
-    dispose: () => {
-      deadline.abort()
-      deps.cancelSignal?.removeEventListener('abort', onCancel)
-    }
-  }
+  const end = verdict({
+    results,
+    failOn: config.failOn,
+    outputDir: config.outputDir,
+    stoppedBecause: signal.aborted ? reason() : undefined,
+    uncancelled: outcome.uncancelled ?? [],
+    fatal,
+    manifestError,
+    uploadError
+  })
+  if (end.error) core.setFailed(redact(end.error))
+  if (end.warning) core.warning(redact(end.warning))
+  return end.code
 }
 
 /** Every period asked for appears in the manifest, even when the run stopped before it. */
@@ -251,6 +190,34 @@ function oneLine(r: PeriodResult): string {
   const took = r.startedAt && r.finishedAt ? ` in ${((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)} s` : ''
   const detail = r.status === 'DONE' ? `${r.file}, ${size(r.bytes)}` : (r.error ?? '')
   return `${r.period}: ${r.status}${took}, ${r.polls} poll(s)${r.jobId ? `, job ${r.jobId}` : ''}: ${detail}`
+}
+
+/** Uploads the files as the artifact when it can; says what happened either way. */
+async function publish(
+  store: ArtifactStore | undefined,
+  files: string[],
+  config: Config,
+  redact: (s: string) => string
+): Promise<{ artifact?: UploadedArtifact; note: string; error?: string }> {
+  if (!config.uploadArtifact) return { note: 'not uploaded (upload-artifact: false)' }
+  if (!store) {
+    const note = `not uploaded: not running on GitHub Actions (no ACTIONS_RUNTIME_TOKEN); the files are in ${config.outputDir}`
+    core.notice(note)
+    return { note }
+  }
+  try {
+    const artifact = await store.upload(files, config.outputDir, {
+      name: config.artifactName,
+      retentionDays: config.retentionDays,
+      compressionLevel: config.compressionLevel,
+      overwrite: config.overwrite
+    })
+    core.info(`Uploaded artifact ${config.artifactName} (id ${artifact.id})`)
+    return { artifact, note: `${config.artifactName} (${files.length} file(s) with manifest.json, ${size(artifact.size)} zipped)` }
+  } catch (e) {
+    const error = redact(`Uploading the artifact "${config.artifactName}" failed: ${messageOf(e)}. The files are still in ${config.outputDir}.`)
+    return { note: error, error }
+  }
 }
 
 function printGroup(title: string, lines: string[]): void {
