@@ -140,13 +140,15 @@ export class ClariClient {
     try {
       return JSON.parse(text)
     } catch {
-      throw new ClariError('transient', `Clari answered ${res.status} with a body that is not JSON: ${this.redactor.redact(text.slice(0, 200))}`)
+      // Redact before cutting: a cut key would no longer match.
+      throw new ClariError('transient', `Clari answered ${res.status} with a body that is not JSON: ${this.redactor.redact(text).slice(0, 200)}`)
     }
   }
 
   /** Turns an error response into a ClariError with Clari's own message, redacted. */
   private async fail(res: RawResponse, url: URL): Promise<never> {
-    const text = await drain(res.response)
+    // Redact before cutting: a cut key would no longer match.
+    const text = this.redactor.redact(await drain(res.response))
     let code: string | undefined
     let message = text.slice(0, 500)
     try {

@@ -30,13 +30,21 @@ export async function createJob(ctx: PeriodContext, period: string): Promise<str
       run.claimed.add(jobId)
       return jobId
     } catch (e) {
-      // Cut short while the call was out: the job may exist, and the cleanup looks for it.
+      // Cut short while the call was out (or while looking for its job below): the job may
+      // exist, so the period stays in pendingCreates and the cleanup looks for it.
       if (e instanceof Aborted) throw e
-      run.pendingCreates.delete(period)
+      if (!(e instanceof ClariError && (e.kind === 'transient' || e.kind === 'lost'))) run.pendingCreates.delete(period)
       if (!(e instanceof ClariError)) throw e
       if (e.kind === 'transient' || e.kind === 'lost') {
         ctx.log(period, `the answer to the create call was lost (${e.message}); looking for the job in Clari's job list before creating again`)
-        const adopted = await findCreatedJob(ctx, period, attemptStart, before)
+        let adopted: ExportJob | undefined
+        try {
+          adopted = await findCreatedJob(ctx, period, attemptStart, before)
+        } catch (found) {
+          if (!(found instanceof Aborted)) run.pendingCreates.delete(period)
+          throw found
+        }
+        run.pendingCreates.delete(period)
         if (adopted) {
           run.claimed.add(adopted.jobId)
           ctx.event(period, `found job ${adopted.jobId} (${adopted.fileName}) made by the lost call; using it instead of creating another`)
@@ -145,6 +153,7 @@ async function findCreatedJob(ctx: PeriodContext, period: string, attemptStart: 
   try {
     jobs = await ctx.client.listJobs()
   } catch (e) {
+    if (e instanceof Aborted) throw e
     // Creating blindly could run the export twice and burn quota; better to stop here.
     throw new ClariError(
       'lost',

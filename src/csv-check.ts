@@ -3,6 +3,8 @@
 // Catches what a proxy serves in place of the export (an HTML error page) and counts rows.
 export class CsvChecker {
   private inQuotes = false
+  private justClosed = false // a quote just closed a quoted field: another one is an escaped ""
+  private atFieldStart = true // only there does a quote open a quoted field
   private fields = 1 // fields of the record being read
   private pending = false // bytes of that record seen
   private headerFields = 0
@@ -12,15 +14,28 @@ export class CsvChecker {
   write(chunk: Uint8Array): void {
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i]
-      if (c === 0x22) this.inQuotes = !this.inQuotes
-      else if (this.inQuotes) {
+      const closed = this.justClosed
+      this.justClosed = false
+      if (c === 0x22) {
+        if (this.inQuotes) {
+          this.inQuotes = false
+          this.justClosed = true
+        } else if (closed || this.atFieldStart) {
+          this.inQuotes = true // opens a quoted field, or is the second quote of an escaped ""
+        } // else: a stray quote inside an unquoted field (27" monitor) is data
+      } else if (this.inQuotes) {
         // inside quotes everything is data
-      } else if (c === 0x2c) this.fields++
-      else if (c === 0x0a) {
+      } else if (c === 0x2c) {
+        this.fields++
+        this.atFieldStart = true
+        this.pending = true
+        continue
+      } else if (c === 0x0a) {
         this.endRecord()
         continue
       } else if (c === 0x0d) continue
       this.pending = true
+      this.atFieldStart = false
     }
   }
 
@@ -49,5 +64,6 @@ export class CsvChecker {
     }
     this.fields = 1
     this.pending = false
+    this.atFieldStart = true
   }
 }

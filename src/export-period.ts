@@ -133,18 +133,19 @@ async function pollUntilTerminal(ctx: PeriodContext, period: string, jobId: stri
 export async function cancelJob(ctx: Pick<PeriodContext, 'client' | 'log'>, period: string, jobId: string): Promise<FinalStatus | undefined> {
   try {
     const status = await ctx.client.cancelJob(jobId)
-    ctx.log(period, `cancelled job ${jobId}: ${status}`)
-    return status === 'CANCELLED' || status === 'ABORTED' ? status : undefined
+    ctx.log(period, `cancelled job ${jobId}: ${status ?? 'no status in the answer'}`)
+    if (status === 'CANCELLED' || status === 'ABORTED') return status
   } catch (e) {
     ctx.log(period, `could not cancel job ${jobId}: ${messageOf(e)}`)
-    // Clari refuses to cancel a job that has just finished: then that is its status.
+    // Clari refuses (400) to cancel a job that has just finished; anything else is a failed cancel.
     if (!(e instanceof ClariError) || e.kind !== 'rejected') return undefined
-    try {
-      const job = await ctx.client.getJob(jobId)
-      return TERMINAL_STATUSES.includes(job.status) ? (job.status as FinalStatus) : undefined
-    } catch {
-      return undefined
-    }
+  }
+  // The answer did not say, or the job had just finished: ask the job itself.
+  try {
+    const job = await ctx.client.getJob(jobId)
+    return TERMINAL_STATUSES.includes(job.status) ? (job.status as FinalStatus) : undefined
+  } catch {
+    return undefined
   }
 }
 

@@ -38,6 +38,7 @@ export interface TransportOptions {
 export const MAX_TRANSIENT_RETRIES = 5
 /** Failures to connect at all: the request never left, so any call may be retried, a few times. */
 export const MAX_CONNECT_RETRIES = 3
+const CONNECT_BACKOFF_MS = 1_000
 const NOT_SENT = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
@@ -103,14 +104,15 @@ export class Transport {
             )
           }
           connectFailures++
-          await this.backoff(connectFailures, `${method} ${this.describe(url)}: ${reason}`)
+          // Short waits: an unreachable host rarely comes back within minutes, and the user waits.
+          await this.backoff(connectFailures, MAX_CONNECT_RETRIES, `${method} ${this.describe(url)}: ${reason}`, CONNECT_BACKOFF_MS)
           continue
         }
         if (!policy.retryTransient || transientFailures >= MAX_TRANSIENT_RETRIES) {
           throw new ClariError('transient', `${method} ${this.describe(url)} failed: ${reason}`)
         }
         transientFailures++
-        await this.backoff(transientFailures, `${method} ${this.describe(url)}: ${reason}`)
+        await this.backoff(transientFailures, MAX_TRANSIENT_RETRIES, `${method} ${this.describe(url)}: ${reason}`)
         continue
       }
       const status = res.message.statusCode ?? 0
@@ -138,7 +140,7 @@ export class Transport {
       if ((status >= 500 || status === 408) && policy.retryTransient && transientFailures < MAX_TRANSIENT_RETRIES) {
         await drain(res)
         transientFailures++
-        await this.backoff(transientFailures, `${method} ${this.describe(url)}: HTTP ${status}`)
+        await this.backoff(transientFailures, MAX_TRANSIENT_RETRIES, `${method} ${this.describe(url)}: HTTP ${status}`)
         continue
       }
       return { status, headers: res.message.headers, response: res }
@@ -150,10 +152,10 @@ export class Transport {
     return this.o.redactor.redact(url.pathname)
   }
 
-  private async backoff(attempt: number, what: string): Promise<void> {
-    const wait = fullJitterBackoffMs(attempt, this.o.backoffBaseMs, this.o.backoffCapMs, this.o.random)
+  private async backoff(attempt: number, of: number, what: string, baseMs = this.o.backoffBaseMs): Promise<void> {
+    const wait = fullJitterBackoffMs(attempt, Math.min(baseMs, this.o.backoffBaseMs), this.o.backoffCapMs, this.o.random)
     this.stats.retries++
-    this.o.log?.(`${what}; retry ${attempt}/${MAX_TRANSIENT_RETRIES} in ${(wait / 1000).toFixed(2)} s`)
+    this.o.log?.(`${what}; retry ${attempt}/${of} in ${(wait / 1000).toFixed(2)} s`)
     await this.o.clock.sleep(wait, this.o.signal)
     if (this.o.signal.aborted) throw new Aborted()
   }

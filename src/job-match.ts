@@ -32,7 +32,9 @@ export function jobsMadeBy(jobs: ExportJob[], attempt: CreateAttempt, run: RunJo
     .filter(j => {
       const m = typeof j.fileName === 'string' ? pattern.exec(j.fileName) : null
       if (!m) return false
-      if (attempt.period === CURRENT && run.explicitPeriods.includes(m[1])) return false
+      // Without the list from before the call, a `current` create is told from this run's
+      // explicit quarters by assuming it made none of them (`before` makes that unnecessary).
+      if (attempt.period === CURRENT && !attempt.before && run.explicitPeriods.includes(m[1])) return false
       if (j.fileType && j.fileType.toUpperCase() !== attempt.format) return false
       if (attempt.before?.has(j.jobId)) return false
       return typeof j.startTime === 'number' && j.startTime >= attempt.since - CLOCK_SKEW_MS && !run.claimed.has(j.jobId)

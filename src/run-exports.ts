@@ -63,14 +63,14 @@ export async function runExports(deps: RunDeps): Promise<RunOutcome> {
     event: deps.event
   }
   // Cut short: cancel at once what runs in Clari, while the periods wind down.
-  let cleanup: Promise<Map<string, Cancelled>> | undefined
-  const onAbort = (): void => void (cleanup = cancelLeftovers(deps, run))
+  const cleanup = new Cleanup(deps, run)
+  const onAbort = (): void => cleanup.start()
   signal.addEventListener('abort', onAbort, { once: true })
   // Every period starts at once and queues for a slot, in order.
   const results = await Promise.all(config.periods.map(p => exportPeriod(ctx, p)))
   signal.removeEventListener('abort', onAbort)
   const uncancelled: { period: string; jobId: string }[] = []
-  for (const [period, c] of (await cleanup) ?? []) {
+  for (const [period, c] of await cleanup.finish()) {
     const r = results.find(x => x.period === period)
     if (!r) continue
     r.jobId ??= c.jobId
@@ -78,6 +78,7 @@ export async function runExports(deps: RunDeps): Promise<RunOutcome> {
     else if (c.status) r.status = c.status
     else uncancelled.push({ period, jobId: c.jobId })
   }
+  uncancelled.push(...cleanup.unsure)
   return { results, concurrency, fatal: run.stopReason, uncancelled }
 }
 
@@ -111,38 +112,71 @@ interface Cancelled {
 }
 
 /**
- * Cancels every job of this run still queued or running in Clari, including jobs whose
- * create call was still out (found in Clari's job list), so none holds a slot or quota.
+ * Cancels every job of this run still queued or running in Clari when the run is cut
+ * short, so none holds a slot or quota: the jobs in flight, the jobs of create calls that
+ * were still out (found in Clari's job list), and, once the periods have wound down, any
+ * job whose create answer arrived after the cut.
  */
-async function cancelLeftovers(deps: RunDeps, run: RunState): Promise<Map<string, Cancelled>> {
-  const targets = [...run.inFlight].map(([jobId, period]) => ({ jobId, period }))
-  if (run.pendingCreates.size > 0) {
+class Cleanup {
+  private readonly deps: RunDeps
+  private readonly run: RunState
+  private readonly done = new Map<string, Cancelled>()
+  private started: Promise<void> | undefined
+  /** Jobs that may be ours but could not be told apart from others': not cancelled, reported. */
+  readonly unsure: { period: string; jobId: string }[] = []
+
+  constructor(deps: RunDeps, run: RunState) {
+    this.deps = deps
+    this.run = run
+  }
+
+  start(): void {
+    this.started ??= this.sweep(true)
+  }
+
+  /** Waits for the cleanup (if the run was cut short) and cancels late arrivals. */
+  async finish(): Promise<Map<string, Cancelled>> {
+    if (!this.started) return this.done
+    await this.started
+    await this.sweep(false)
+    return this.done
+  }
+
+  private async sweep(withPending: boolean): Promise<void> {
+    const handled = new Set([...this.done.values()].map(c => c.jobId))
+    const targets = [...this.run.inFlight].filter(([jobId]) => !handled.has(jobId)).map(([jobId, period]) => ({ jobId, period }))
+    if (withPending) targets.push(...(await this.pendingJobs()))
+    await Promise.all(targets.map(t => this.cancel(t.jobId, t.period)))
+  }
+
+  private async pendingJobs(): Promise<{ jobId: string; period: string }[]> {
+    const { deps, run } = this
+    if (run.pendingCreates.size === 0) return []
+    const found: { jobId: string; period: string }[] = []
     try {
       const jobs = await deps.cleanupClient.listJobs()
       for (const [period, { since, before }] of run.pendingCreates) {
         const attempt = { forecastId: deps.config.forecastId, period, format: deps.config.exportFormat, since, before }
         const made = jobsMadeBy(jobs, attempt, { claimed: run.claimed, explicitPeriods: deps.config.periods })
-        if (made.length === 1) targets.push({ jobId: made[0].jobId, period })
+        if (made.length === 1) found.push({ jobId: made[0].jobId, period })
+        else for (const j of made) this.unsure.push({ period, jobId: j.jobId })
       }
     } catch (e) {
-      deps.warn(
-        `Could not read Clari's job list to find jobs whose create call was cut short (${messageOf(e)}); check Clari for running jobs of ${[...run.pendingCreates.keys()].join(', ')}`
-      )
+      deps.warn(`Could not read Clari's job list to find jobs whose create call was cut short (${messageOf(e)})`)
+      for (const period of run.pendingCreates.keys()) this.unsure.push({ period, jobId: 'unknown (the job list could not be read)' })
     }
+    return found
   }
-  const done = new Map<string, Cancelled>()
-  await Promise.all(
-    targets.map(async ({ jobId, period }) => {
-      const status = await cancelJob({ client: deps.cleanupClient, log: deps.log }, period, jobId)
-      done.set(period, { jobId, status })
-      const what =
-        status === 'CANCELLED' || status === 'ABORTED'
-          ? `cancelled (${status})`
-          : status
-            ? `had already ended (${status})`
-            : 'could not be cancelled; cancel it in Clari to free its slot'
-      deps.event(period, `job ${jobId} ${what}`)
-    })
-  )
-  return done
+
+  private async cancel(jobId: string, period: string): Promise<void> {
+    const status = await cancelJob({ client: this.deps.cleanupClient, log: this.deps.log }, period, jobId)
+    this.done.set(period, { jobId, status })
+    const what =
+      status === 'CANCELLED' || status === 'ABORTED'
+        ? `cancelled (${status})`
+        : status
+          ? `had already ended (${status})`
+          : 'could not be cancelled; cancel it in Clari to free its slot'
+    this.deps.event(period, `job ${jobId} ${what}`)
+  }
 }

@@ -165,3 +165,38 @@ it('the manifest names the quarter Clari exported for current', async () => {
     ['2025_Q1', '2025_Q1']
   ])
 })
+
+describe('jobs of create calls cut short', () => {
+  it('a cancel while the action looks for a lost job still finds and cancels it', async () => {
+    const sim = await simulator({
+      defaults: { queuedSeconds: 0.02, runSeconds: 60 },
+      faults: [
+        { kind: 'lost-create', mode: 'drop' },
+        { kind: 'status', code: 429, route: 'list', style: 'retry-after-seconds', waitSeconds: 30 }
+      ]
+    })
+    const run = await runAction(simInputs(sim, { periods: '2025_Q1' }), { signal: { name: 'SIGTERM', afterMs: 1500 } })
+    expect(run.code).toBe(1)
+    expect(sim.jobs).toHaveLength(1)
+    expect(running(sim)).toEqual([])
+  })
+
+  it('current and the same quarter named explicitly: a lost answer for current is adopted, not made twice', async () => {
+    const sim = await simulator({ currentPeriod: '2026_Q4', faults: [{ kind: 'lost-create', mode: 'drop', period: 'current' }] })
+    const run = await runAction(simInputs(sim, { periods: 'current, 2026_Q4' }))
+    expect(run.code, run.stdout).toBe(0)
+    expect(sim.jobs.filter(j => j.period === 'current')).toHaveLength(1)
+    expect(sim.jobs.filter(j => j.period === '2026_Q4')).toHaveLength(1)
+  })
+
+  it('a job the cleanup cannot tell from someone else’s is named in the error, not silently left', async () => {
+    const sim = await simulator({ defaults: { queuedSeconds: 0.02, runSeconds: 60 }, faults: [{ kind: 'lost-create', mode: 'hang' }] })
+    // A colleague starts the same export while ours hangs.
+    setTimeout(() => void otherJob(sim, 'forecast_total', { timePeriod: '2025_Q1' }), 600)
+    const run = await runAction(simInputs(sim, { periods: '2025_Q1', 'request-timeout': '30' }), { signal: { name: 'SIGTERM', afterMs: 1500 } })
+    expect(run.code).toBe(1)
+    expect(sim.jobs).toHaveLength(2)
+    const ids = sim.jobs.map(j => j.jobId)
+    expect(run.stdout).toMatch(new RegExp(`Jobs that may still run in Clari, to cancel there: 2025_Q1 \\((${ids.join('|')})\\), 2025_Q1 \\((${ids.join('|')})\\)`))
+  })
+})

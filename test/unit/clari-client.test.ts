@@ -4,7 +4,7 @@ import type { RawResponse, Transport } from '../../src/http.ts'
 import { Redactor } from '../../src/redact.ts'
 
 /** A transport that answers from a script and records what was sent where. */
-function scripted(answers: { status: number; location?: string }[]) {
+function scripted(answers: { status: number; location?: string; body?: string }[]) {
   const sent: { url: string; headers: Record<string, unknown> }[] = []
   const transport = {
     describe: (u: URL) => u.pathname,
@@ -12,7 +12,7 @@ function scripted(answers: { status: number; location?: string }[]) {
       sent.push({ url: url.href, headers })
       const a = answers.shift()!
       const message = { statusCode: a.status, headers: a.location ? { location: a.location } : {} }
-      return { status: a.status, headers: message.headers, response: { message, readBody: async () => '' } } as unknown as RawResponse
+      return { status: a.status, headers: message.headers, response: { message, readBody: async () => a.body ?? '' } } as unknown as RawResponse
     }
   } as unknown as Transport
   return { transport, sent }
@@ -39,5 +39,19 @@ describe('results redirects', () => {
     const { transport } = scripted(Array.from({ length: 7 }, () => ({ status: 307, location: '/v4/again' })))
     const client = new ClariClient(transport, new URL('https://api.clari.com/v4/'), 'KEY', new Redactor())
     await expect(client.openResults('job1')).rejects.toThrow(/redirected more than 5 times/)
+  })
+})
+
+describe('error messages', () => {
+  it('never carry part of the key, even when Clari echoes it at the end of a long body', async () => {
+    const key = 'KEYSECRET0123456789'
+    const body = `<html>${'x'.repeat(489)} apikey=${key}</html>`
+    const { transport } = scripted([{ status: 400, body }])
+    const redactor = new Redactor()
+    redactor.add(key)
+    const client = new ClariClient(transport, new URL('https://api.clari.com/v4/'), key, redactor)
+    const created = client.createExport('f', { typesToExport: ['forecast'], exportFormat: 'JSON', schedule: 'NONE', includeHistorical: false })
+    await expect(created).rejects.toThrow(/apikey=\*\*\*|x{100}/)
+    await expect(created).rejects.not.toThrow(/KEYSEC/)
   })
 })

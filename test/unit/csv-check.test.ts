@@ -15,6 +15,7 @@ describe('CsvChecker', () => {
     ['User,Email\na,b\nc,d', 2],
     ['User,Email\n"Zoë ""Z"", Jr.","line\nbreak, and comma"\n', 1],
     ['User,Email\n\na,b\n\n', 1],
+    ['Item,Size\nMonitor 27",5\n"quoted ""twice""",x\n', 2],
     ['User,Email\n', 0],
     ['', 0]
   ])('accepts %j with %i data rows', (text, rows) => {
