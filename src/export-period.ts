@@ -55,7 +55,9 @@ export async function exportPeriod(ctx: PeriodContext, period: string): Promise<
     result.status = 'DONE'
   } catch (e) {
     if (e instanceof Aborted || signal.aborted) {
-      result.error = result.startedAt ? 'the run was cut short (cancelled or out of time) before this export finished' : 'not started: the run was cut short (cancelled or out of time)'
+      result.error = result.startedAt
+        ? 'the run was cut short (cancelled or out of time) before this export finished'
+        : 'not started: the run was cut short (cancelled or out of time)'
     } else {
       result.error = messageOf(e)
       // Failures that every other period would meet too stop the run from creating more jobs.
