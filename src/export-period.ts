@@ -5,6 +5,7 @@ import { TERMINAL_STATUSES, type ExportJob } from './clari-client.ts'
 import { createJob } from './create-job.ts'
 import { saveResults } from './download.ts'
 import { Aborted, ClariError, messageOf } from './errors.ts'
+import { quarterInFileName } from './job-match.ts'
 import type { PeriodContext } from './period-context.ts'
 import { emptyResult, type FinalStatus, type PeriodResult } from './period-result.ts'
 import { CURRENT } from './periods.ts'
@@ -50,7 +51,7 @@ export async function exportPeriod(ctx: PeriodContext, period: string): Promise<
         `Clari reported the job ${job.status}${job.status === 'FAILED' ? ' (Clari could not build the export; with schedule ONCE or MAX Clari retries it itself 30 minutes later)' : ''}`
       )
     }
-    result.quarter = period === CURRENT ? quarterIn(job.fileName, config.forecastId) : period
+    result.quarter = period === CURRENT ? quarterInFileName(job.fileName, config.forecastId) : period
     await download(ctx, period, jobId, result)
     result.status = 'DONE'
   } catch (e) {
@@ -173,13 +174,6 @@ async function download(ctx: PeriodContext, period: string, jobId: string, resul
       ctx.log(period, `download attempt ${attempt} failed: ${messageOf(e)}; starting again from scratch`)
     }
   }
-}
-
-/** The quarter in a Clari file name such as clari_export_forecast_total_2026_Q4_20261207_060000.json. */
-function quarterIn(fileName: string | undefined, forecastId: string): string | null {
-  const at = fileName?.indexOf(`${forecastId}_`) ?? -1
-  const m = at < 0 ? null : /^(\d{4}_Q[1-4])/.exec((fileName as string).slice(at + forecastId.length + 1))
-  return m ? m[1] : null
 }
 
 function round(n: number): number {

@@ -47,7 +47,7 @@ export class InputError extends Error {
 
 export type GetInput = (name: string) => string
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
+const LOOPBACK = new Set(['localhost', '127.0.0.1'])
 
 export function readConfig(getInput: GetInput, workspace: string): Config {
   const get = (name: string, fallback: string): string => {

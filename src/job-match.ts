@@ -26,20 +26,24 @@ export interface RunJobs {
 }
 
 export function jobsMadeBy(jobs: ExportJob[], attempt: CreateAttempt, run: RunJobs): ExportJob[] {
-  const quarter = attempt.period === CURRENT ? '(\\d{4}_Q[1-4])' : `(${escapeRegExp(attempt.period)})`
-  const pattern = new RegExp(`^(?:clari_export_)?${escapeRegExp(attempt.forecastId)}_${quarter}`)
   return jobs
     .filter(j => {
-      const m = typeof j.fileName === 'string' ? pattern.exec(j.fileName) : null
-      if (!m) return false
+      const quarter = quarterInFileName(j.fileName, attempt.forecastId)
+      if (!quarter || (attempt.period !== CURRENT && quarter !== attempt.period)) return false
       // Without the list from before the call, a `current` create is told from this run's
       // explicit quarters by assuming it made none of them (`before` makes that unnecessary).
-      if (attempt.period === CURRENT && !attempt.before && run.explicitPeriods.includes(m[1])) return false
+      if (attempt.period === CURRENT && !attempt.before && run.explicitPeriods.includes(quarter)) return false
       if (j.fileType && j.fileType.toUpperCase() !== attempt.format) return false
       if (attempt.before?.has(j.jobId)) return false
       return typeof j.startTime === 'number' && j.startTime >= attempt.since - CLOCK_SKEW_MS && !run.claimed.has(j.jobId)
     })
     .sort((a, b) => (a.startTime ?? 0) - (b.startTime ?? 0))
+}
+
+/** The quarter a Clari file name of this forecast embeds, or null when it names none (or another forecast). */
+export function quarterInFileName(fileName: string | undefined, forecastId: string): string | null {
+  const m = typeof fileName !== 'string' ? null : new RegExp(`^(?:clari_export_)?${escapeRegExp(forecastId)}_(\\d{4}_Q[1-4])`).exec(fileName)
+  return m ? m[1] : null
 }
 
 function escapeRegExp(s: string): string {
