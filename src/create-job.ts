@@ -24,27 +24,22 @@ export async function createJob(ctx: PeriodContext, period: string): Promise<str
     const before = period === CURRENT ? await jobIdsNow(ctx) : undefined
     const attemptStart = clock.now()
     run.pendingCreates.set(period, { since: attemptStart, before })
+    // True while Clari may have made a job we do not know of: the create answer, or the lookup
+    // for its job, is still out. Cut short then, the period stays pending and the cleanup
+    // looks for the job; otherwise the attempt is settled either way.
+    let unknownJob = true
+    let waitMs: number
     try {
       const jobId = await client.createExport(config.forecastId, requestBody(ctx, period))
-      run.pendingCreates.delete(period)
+      unknownJob = false
       run.claimed.add(jobId)
       return jobId
     } catch (e) {
-      // Cut short while the call was out (or while looking for its job below): the job may
-      // exist, so the period stays in pendingCreates and the cleanup looks for it.
-      if (e instanceof Aborted) throw e
-      if (!(e instanceof ClariError && (e.kind === 'transient' || e.kind === 'lost'))) run.pendingCreates.delete(period)
       if (!(e instanceof ClariError)) throw e
       if (e.kind === 'transient' || e.kind === 'lost') {
         ctx.log(period, `the answer to the create call was lost (${e.message}); looking for the job in Clari's job list before creating again`)
-        let adopted: ExportJob | undefined
-        try {
-          adopted = await findCreatedJob(ctx, period, attemptStart, before)
-        } catch (found) {
-          if (!(found instanceof Aborted)) run.pendingCreates.delete(period)
-          throw found
-        }
-        run.pendingCreates.delete(period)
+        const adopted = await findCreatedJob(ctx, period, attemptStart, before)
+        unknownJob = false
         if (adopted) {
           run.claimed.add(adopted.jobId)
           ctx.event(period, `found job ${adopted.jobId} (${adopted.fileName}) made by the lost call; using it instead of creating another`)
@@ -54,10 +49,10 @@ export async function createJob(ctx: PeriodContext, period: string): Promise<str
           throw new ClariError('lost', `creating the export failed ${lostAnswers} times and Clari's job list shows no job for it: ${e.message}`)
         }
         ctx.log(period, 'no job was made; creating it again')
-        await clock.sleep(fullJitterBackoffMs(lostAnswers, config.pollIntervalMs, config.maxPollIntervalMs, ctx.random), signal)
-        continue
-      }
-      if (e.kind === 'rejected' && e.status === 400) {
+        waitMs = fullJitterBackoffMs(lostAnswers, config.pollIntervalMs, config.maxPollIntervalMs, ctx.random)
+      } else {
+        unknownJob = false
+        if (e.kind !== 'rejected' || e.status !== 400) throw e
         const wait = await limitVerdict(ctx, e)
         if (++limitWaits > config.maxAttempts) {
           throw new ClariError(
@@ -67,11 +62,12 @@ export async function createJob(ctx: PeriodContext, period: string): Promise<str
           )
         }
         ctx.log(period, `Clari's concurrent job limit is full (${wait}); waiting for a slot`)
-        await clock.sleep(fullJitterBackoffMs(Math.min(limitWaits, 6), config.pollIntervalMs, config.maxPollIntervalMs, ctx.random), signal)
-        continue
+        waitMs = fullJitterBackoffMs(Math.min(limitWaits, 6), config.pollIntervalMs, config.maxPollIntervalMs, ctx.random)
       }
-      throw e
+    } finally {
+      if (!(unknownJob && signal.aborted)) run.pendingCreates.delete(period)
     }
+    await clock.sleep(waitMs, signal)
   }
 }
 
